@@ -1,0 +1,22 @@
+// Parsing of one policy file into the AST.
+//
+// ANTLR is wrapped here: its exceptions and types never leave parser.cc.
+
+#ifndef VERDICT_COMPILER_PARSER_H_
+#define VERDICT_COMPILER_PARSER_H_
+
+#include "compiler/ast.h"
+#include "compiler/source.h"
+
+namespace verdict::compiler {
+
+// Parses `source`. Every syntax error (and every literal that cannot be
+// represented, such as an integer past 64 bits) is added to `diagnostics`
+// with its span, and parsing continues so that one run reports all of them.
+// The returned AST holds the declarations that parsed cleanly. It points into
+// `source`, which must outlive it. Thread-safe for distinct sources.
+FileAst ParseFile(const SourceFile& source, Diagnostics& diagnostics);
+
+}  // namespace verdict::compiler
+
+#endif  // VERDICT_COMPILER_PARSER_H_
