@@ -1,0 +1,42 @@
+// The compiler driver: policy directory (and entity data) in, Program out.
+
+#ifndef VERDICT_COMPILER_COMPILE_H_
+#define VERDICT_COMPILER_COMPILE_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/program.h"
+
+namespace verdict::compiler {
+
+// Budgets for untrusted policy input. Each exceeded budget is a compile
+// error that names the limit and the value.
+struct CompileOptions {
+  // DAG nodes before leaves keep residual conditions instead of expanding.
+  size_t max_dag_nodes = 200'000;
+  size_t max_policy_files = 10'000;
+  size_t max_data_bytes = 256u << 20;  // all entity data files together
+};
+
+struct Compilation {
+  std::shared_ptr<const Program> program;  // null when there are errors
+  std::string diagnostics;  // every error and warning, rendered
+  size_t error_count = 0;
+};
+
+// Compiles every `*.verdict` file under `policy_dir` (recursively, in sorted
+// path order) and, when `data_dir` is not empty, joins the entity data sets
+// `<data_dir>/<name>.json`. Policy errors are reported in the returned
+// Compilation; the Status is an error only when the directories cannot be
+// read. Deterministic: the same input gives the same Program and revision.
+// Thread-safe.
+absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
+                                             const std::string& data_dir,
+                                             const CompileOptions& options);
+
+}  // namespace verdict::compiler
+
+#endif  // VERDICT_COMPILER_COMPILE_H_

@@ -1,0 +1,68 @@
+// Evaluation of a decoded request against a compiled Program.
+
+#ifndef VERDICT_ENGINE_EVALUATOR_H_
+#define VERDICT_ENGINE_EVALUATOR_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/program.h"
+#include "engine/request.h"
+
+namespace verdict {
+
+// A 128-bit random decision id, rendered as a UUID (version 4).
+struct DecisionId {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  std::string ToString() const;
+};
+
+// The outcome of one evaluation. The spans point into the Frame passed to
+// Evaluate and stay valid until that frame is reset.
+struct Decision {
+  bool permit = false;
+  // Policies that determined the outcome: the forbids that applied for a
+  // DENY by forbid, the permits that applied for a PERMIT, empty for a
+  // default deny.
+  std::span<const uint32_t> determining;
+  // Every policy whose condition errored, with the predicate that errored.
+  std::span<const ErroredPolicy> errors;
+  // True when request attributes contradicted entity data; the decision is
+  // then DENY and Frame::conflicts() names the attributes.
+  bool conflict = false;
+  DecisionId id;
+};
+
+// Evaluates the request in `frame` (filled by a RequestBuilder for the same
+// program). Default deny, forbid overrides permit, an errored forbid denies,
+// an errored permit does not apply.
+//
+// Cost: one walk from the DAG root to a leaf, plus any residual policies the
+// leaf keeps. Takes no lock and, once `frame` has grown to the program's
+// needs, allocates no memory. Thread-safe for distinct frames.
+Decision Evaluate(const Program& program, Frame& frame);
+
+// Evaluates one predicate; exposed for explanations and tests.
+Truth EvaluatePredicate(const Program& program, const Frame& frame,
+                        uint32_t predicate);
+
+// Evaluates formula `formula` (Kleene logic); exposed for explanations.
+Truth EvaluateFormula(const Program& program, const Frame& frame,
+                      uint32_t formula);
+
+// The machine-readable reasons for a decision, in a stable order:
+//   "attribute_conflict:<path>"  request contradicted entity data
+//   "forbid:<policy>"            a forbid applied
+//   "forbid_error:<policy>"      a forbid errored, so the request is denied
+//   "permit:<policy>"            a permit applied (PERMIT only)
+//   "default_deny"               no permit applied and nothing forbade
+std::vector<std::string> DecisionReasons(const Program& program,
+                                         const Frame& frame,
+                                         const Decision& decision);
+
+}  // namespace verdict
+
+#endif  // VERDICT_ENGINE_EVALUATOR_H_

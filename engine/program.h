@@ -1,0 +1,217 @@
+// The compiled, immutable form of a policy set.
+//
+// A Program is built once by the compiler (compiler/compile.h) and never
+// written again; every method is const and the whole object is thread-safe
+// to read. Servers share one through ProgramStore (snapshot.h).
+//
+// Evaluation walks `nodes` from `root` to a leaf. The data is flat and
+// index-addressed: no pointer chasing through heap nodes, no virtual calls.
+//
+//   Node (16 bytes)
+//     kTest:   a = predicate index; children[0..2] = next node when the
+//              predicate is true / false / errored
+//     kSwitch: a = slot index; b = first entry in switch_entries;
+//              c = entry count (a power of two, open addressing);
+//              children[0] = node when the symbol is not in the table,
+//              children[1] = node when the slot is absent
+//     kLeaf:   a = leaf index
+//   A switch entry maps an interned symbol to a node; empty entries hold
+//   kNoSymbol.
+
+#ifndef VERDICT_ENGINE_PROGRAM_H_
+#define VERDICT_ENGINE_PROGRAM_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "engine/types.h"
+
+namespace verdict {
+
+inline constexpr uint32_t kNoSymbol = 0xFFFFFFFFu;
+inline constexpr uint32_t kNoSlot = 0xFFFFFFFFu;
+
+enum class PolicyEffect : uint8_t { kPermit, kForbid };
+
+// One attribute a request may carry, such as `subject.roles`.
+struct SlotInfo {
+  std::string path;       // "subject.roles"
+  std::string group;      // "subject"
+  Type type = Type::kBool;
+  bool optional = false;
+};
+
+struct PolicyInfo {
+  std::string id;
+  PolicyEffect effect = PolicyEffect::kPermit;
+  std::string location;  // "file:line:col" of the declaration
+};
+
+// The three outcomes of a predicate or condition under Kleene logic, where
+// kError means "could not be decided" (an absent attribute, an overflow).
+enum class Truth : uint8_t { kTrue = 0, kFalse = 1, kError = 2 };
+
+enum class PredicateKind : uint8_t {
+  kBoolIs,         // slot is true
+  kHas,            // slot is present (never errors)
+  kStrEq,          // slot == symbol
+  kStrInConst,     // slot in constant set `set` (sorted symbols)
+  kStrStartsWith,  // slot bytes start with `text`
+  kStrEndsWith,    // slot bytes end with `text`
+  kStrEqSlot,      // slot == slot2
+  kSetContains,    // symbol in set slot
+  kSetContainsSlot,  // string slot2 in set slot
+  kSetEqConst,     // set slot == constant set `set`
+  kIntCompare,     // sum(terms) op constant, exact 64-bit arithmetic
+};
+
+enum class IntOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
+
+// One term of an integer linear expression: `sign * slot`.
+struct IntTerm {
+  uint32_t slot = 0;
+  int8_t sign = 1;  // +1 or -1
+};
+
+// An atomic test over attribute slots. Identical predicates across policies
+// are stored once.
+struct Predicate {
+  PredicateKind kind = PredicateKind::kBoolIs;
+  IntOp op = IntOp::kEq;
+  uint32_t slot = kNoSlot;
+  uint32_t slot2 = kNoSlot;
+  uint32_t symbol = kNoSymbol;
+  uint32_t set = 0;            // index into const_sets
+  int64_t constant = 0;        // kIntCompare right-hand side
+  std::string text;            // kStrStartsWith / kStrEndsWith
+  std::vector<IntTerm> terms;  // kIntCompare left-hand side
+};
+
+enum class NodeKind : uint8_t { kTest, kSwitch, kLeaf };
+
+struct Node {
+  NodeKind kind = NodeKind::kLeaf;
+  uint8_t reserved[3] = {};
+  uint32_t a = 0;
+  uint32_t b = 0;
+  uint32_t c = 0;
+  uint32_t children[3] = {};
+};
+static_assert(std::is_trivially_copyable_v<Node>);
+
+struct SwitchEntry {
+  uint32_t symbol = kNoSymbol;
+  uint32_t target = 0;
+};
+static_assert(sizeof(SwitchEntry) == 8);
+
+// A policy that errored on the way to a leaf, with the predicate whose error
+// decided it; the reason is rendered from the predicate after evaluation.
+struct ErroredPolicy {
+  uint32_t policy = 0;
+  uint32_t predicate = 0;
+};
+
+// A policy whose condition was not expanded into the DAG because the node
+// budget ran out; the leaf evaluates `formula` at run time.
+struct ResidualPolicy {
+  uint32_t policy = 0;
+  uint32_t formula = 0;
+};
+
+// A leaf holds the combined outcome of every policy decided on its path.
+// Ranges index into Program::leaf_policies / leaf_errors / leaf_residuals.
+struct Leaf {
+  uint32_t permits_begin = 0, permits_count = 0;  // permits that apply
+  uint32_t forbids_begin = 0, forbids_count = 0;  // forbids that apply
+  uint32_t errors_begin = 0, errors_count = 0;
+  uint32_t residual_begin = 0, residual_count = 0;
+};
+
+enum class FormulaKind : uint8_t { kConst, kAtom, kNot, kAnd, kOr };
+
+// A condition kept as a formula over predicates, used by residual leaves and
+// by `verdict explain`. Children are `count` entries of
+// formula_children starting at `begin`.
+struct Formula {
+  FormulaKind kind = FormulaKind::kConst;
+  Truth constant = Truth::kFalse;
+  uint32_t predicate = 0;
+  uint32_t begin = 0;
+  uint32_t count = 0;
+};
+
+// One attribute value from entity data, already typed and interned.
+struct DataValue {
+  uint32_t slot = 0;
+  int64_t integer = 0;                  // bool, int, timestamp, duration
+  std::string text;                     // string, list (joined)
+  std::vector<std::string> elements;    // set<string>
+};
+
+// A record of an entity data set, keyed by the group's `id`.
+struct DataRecord {
+  std::vector<DataValue> values;
+};
+
+// A group joined with an entity data set: `schema subject from users`.
+struct DataJoin {
+  std::string group;
+  std::string data_set;
+  uint32_t key_slot = kNoSlot;  // `<group>.id`
+  absl::flat_hash_map<std::string, DataRecord> records;
+};
+
+// Separator used to intern a list<string> value as one symbol. A list is
+// equal to another exactly when their joined forms are equal, because no
+// element may contain this byte.
+inline constexpr char kListSeparator = '\x1f';
+
+class Program {
+ public:
+  // Builds the program; only the compiler calls this.
+  Program() = default;
+  Program(const Program&) = delete;  // large and immutable: share, don't copy
+  Program& operator=(const Program&) = delete;
+
+  // Returns the symbol of `text`, or kNoSymbol when no policy mentions it.
+  uint32_t FindSymbol(std::string_view text) const;
+  // Returns the slot of attribute `path` ("subject.roles"), or kNoSlot.
+  uint32_t FindSlot(std::string_view path) const;
+  std::string_view SymbolText(uint32_t symbol) const { return symbols[symbol]; }
+
+  // Renders the error of `predicate` for a request that made it error, such
+  // as "attribute subject.email is absent" or "integer overflow in ...".
+  std::string DescribePredicate(uint32_t predicate) const;
+
+  // --- Data, public for the compiler and evaluator; never mutated after
+  // construction. ---
+  std::string revision;  // content hash of policies and data
+  std::vector<std::string> symbols;
+  absl::flat_hash_map<std::string, uint32_t> symbol_index;
+  std::vector<SlotInfo> slots;
+  absl::flat_hash_map<std::string, uint32_t> slot_index;
+  std::vector<PolicyInfo> policies;
+  std::vector<std::vector<uint32_t>> const_sets;  // sorted symbols
+  std::vector<Predicate> predicates;
+  std::vector<Node> nodes;
+  std::vector<SwitchEntry> switch_entries;
+  std::vector<Leaf> leaves;
+  std::vector<uint32_t> leaf_policies;
+  std::vector<ErroredPolicy> leaf_errors;
+  std::vector<ResidualPolicy> leaf_residuals;
+  std::vector<Formula> formulas;
+  std::vector<uint32_t> formula_children;
+  std::vector<uint32_t> policy_formulas;  // condition formula per policy
+  std::vector<DataJoin> joins;
+  uint32_t root = 0;
+  uint32_t env_now_slot = kNoSlot;  // filled from the clock when absent
+};
+
+}  // namespace verdict
+
+#endif  // VERDICT_ENGINE_PROGRAM_H_

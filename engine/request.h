@@ -1,0 +1,130 @@
+// Decoded requests: the per-call frame of attribute slots, and the builder
+// that fills it from any wire format.
+//
+// A Frame is scratch state owned by the caller and reused across calls; once
+// its buffers have grown to a program's needs, decoding known strings and
+// evaluating allocate nothing. A Frame is thread-compatible: use one per
+// thread.
+
+#ifndef VERDICT_ENGINE_REQUEST_H_
+#define VERDICT_ENGINE_REQUEST_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "engine/program.h"
+
+namespace verdict {
+
+// The value of one attribute slot in a request.
+struct SlotValue {
+  bool present = false;
+  int64_t integer = 0;        // bool, int, timestamp, duration
+  uint32_t symbol = kNoSymbol;  // string and list<string>, interned
+  uint32_t text_begin = 0;    // string bytes in Frame::text_arena
+  uint32_t text_size = 0;
+  uint32_t set_begin = 0;     // set<string> symbols in Frame::set_pool
+  uint32_t set_size = 0;      // sorted, unique
+};
+
+class Frame {
+ public:
+  Frame() = default;
+  Frame(const Frame&) = delete;  // holds views into its own buffers
+  Frame& operator=(const Frame&) = delete;
+
+  // Clears every slot for a new request against `program`, keeping capacity.
+  void Reset(const Program& program);
+
+  const SlotValue& slot(uint32_t index) const { return slots_[index]; }
+  std::string_view Text(const SlotValue& value) const {
+    return std::string_view(text_arena_).substr(value.text_begin,
+                                                value.text_size);
+  }
+  std::span<const uint32_t> Set(const SlotValue& value) const {
+    return std::span<const uint32_t>(set_pool_).subspan(value.set_begin,
+                                                        value.set_size);
+  }
+  // Attribute paths whose request value contradicts entity data.
+  const std::vector<std::string>& conflicts() const { return conflicts_; }
+
+  // Result storage written by Evaluate().
+  std::vector<uint32_t> permits;
+  std::vector<uint32_t> forbids;
+  std::vector<ErroredPolicy> errors;
+
+ private:
+  friend class RequestBuilder;
+
+  // Returns the program symbol of `text`, or a request-local symbol above
+  // the program's range so that equal unknown strings still compare equal.
+  uint32_t Intern(std::string_view text);
+
+  const Program* program_ = nullptr;
+  std::vector<SlotValue> slots_;
+  std::string text_arena_;
+  std::vector<uint32_t> set_pool_;
+  absl::flat_hash_map<std::string, uint32_t> dynamic_symbols_;
+  std::vector<std::string> conflicts_;
+  std::vector<uint32_t> scratch_;
+};
+
+// Fills a Frame attribute by attribute. Wire decoders (JSON here, protobuf in
+// the server) walk their input and call the setters with dotted attribute
+// paths; paths the program's schema does not declare are ignored, because
+// requests routinely carry properties no policy reads. A value of the wrong
+// type is an INVALID_ARGUMENT error naming the path, the expected type and
+// the value. Thread-compatible.
+class RequestBuilder {
+ public:
+  // REQUIRES: `program` and `frame` outlive the builder.
+  RequestBuilder(const Program& program, Frame& frame);
+
+  absl::Status SetBool(std::string_view path, bool value);
+  // Integers for int, timestamp (Unix seconds) and duration (seconds) slots.
+  absl::Status SetInt(std::string_view path, int64_t value);
+  // A string, or an RFC 3339 time for a timestamp slot.
+  absl::Status SetString(std::string_view path, std::string_view value);
+  // Elements of a set<string> or list<string> slot.
+  absl::Status SetStrings(std::string_view path,
+                          std::span<const std::string_view> values);
+  // Marks `path` as explicitly absent (a JSON null).
+  void SetNull(std::string_view path);
+
+  // Joins entity data records into groups keyed by `<group>.id`, recording a
+  // conflict for every attribute the request gives with a different value,
+  // and fills `env.now` with `now_unix_seconds` when the request has none.
+  void Finish(int64_t now_unix_seconds);
+
+ private:
+  // Returns the slot for `path` if declared with a type accepted by
+  // `kind_name`, kNoSlot if the schema does not declare it, or an error.
+  absl::Status Lookup(std::string_view path, std::string_view given,
+                      bool (*accepts)(Type), uint32_t& slot);
+  void JoinRecord(const DataJoin& join, const DataRecord& record);
+
+  const Program& program_;
+  Frame& frame_;
+};
+
+// Decodes an AuthZEN-shaped JSON request:
+//   {"subject":  {"type": ..., "id": ..., "properties": {...}},
+//    "action":   {"name": ..., "properties": {...}},
+//    "resource": {"type": ..., "id": ..., "properties": {...}},
+//    "context":  {...},
+//    "attributes": {"<group>": {...}}}
+// Entity properties become `<group>.<name>`; nested objects become dotted
+// paths. Integers are read as integers, never through floating point.
+// Returns INVALID_ARGUMENT for malformed JSON, unknown top-level fields and
+// ill-typed values. Calls RequestBuilder::Finish with `now_unix_seconds`.
+absl::Status DecodeJsonRequest(const Program& program, std::string_view json,
+                               int64_t now_unix_seconds, Frame& frame);
+
+}  // namespace verdict
+
+#endif  // VERDICT_ENGINE_REQUEST_H_
