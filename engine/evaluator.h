@@ -53,6 +53,11 @@ Truth EvaluatePredicate(const Program& program, const Frame& frame,
 Truth EvaluateFormula(const Program& program, const Frame& frame,
                       uint32_t formula);
 
+// Renders why `predicate` errored on the request in `frame`: "attribute
+// subject.email is absent" or "integer overflow in `env.now - token.iat`".
+std::string DescribeError(const Program& program, const Frame& frame,
+                          uint32_t predicate);
+
 // The machine-readable reasons for a decision, in a stable order:
 //   "attribute_conflict:<path>"  request contradicted entity data
 //   "forbid:<policy>"            a forbid applied

@@ -66,16 +66,24 @@ enum class PredicateKind : uint8_t {
   kSetContains,    // symbol in set slot
   kSetContainsSlot,  // string slot2 in set slot
   kSetEqConst,     // set slot == constant set `set`
-  kIntCompare,     // sum(terms) op constant, exact 64-bit arithmetic
+  kIntCompare,     // left op right, exact 64-bit arithmetic
 };
 
 enum class IntOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
 
-// One term of an integer linear expression: `sign * slot`.
-struct IntTerm {
+enum class IntOpcode : uint8_t { kPushSlot, kPushConst, kAdd, kSub, kNegate };
+
+// One step of a postfix integer expression. Evaluation runs the steps on a
+// small stack with overflow checks, in the order the source wrote them, so
+// that the DAG and the reference interpreter agree on every overflow.
+struct IntInstr {
+  IntOpcode opcode = IntOpcode::kPushConst;
   uint32_t slot = 0;
-  int8_t sign = 1;  // +1 or -1
+  int64_t value = 0;
 };
+
+// Integer expressions nest at most this deep; the compiler rejects deeper ones.
+inline constexpr size_t kMaxIntStack = 64;
 
 // An atomic test over attribute slots. Identical predicates across policies
 // are stored once.
@@ -86,9 +94,9 @@ struct Predicate {
   uint32_t slot2 = kNoSlot;
   uint32_t symbol = kNoSymbol;
   uint32_t set = 0;            // index into const_sets
-  int64_t constant = 0;        // kIntCompare right-hand side
   std::string text;            // kStrStartsWith / kStrEndsWith
-  std::vector<IntTerm> terms;  // kIntCompare left-hand side
+  std::vector<IntInstr> left;  // kIntCompare operands
+  std::vector<IntInstr> right;
 };
 
 enum class NodeKind : uint8_t { kTest, kSwitch, kLeaf };
@@ -135,8 +143,9 @@ struct Leaf {
 enum class FormulaKind : uint8_t { kConst, kAtom, kNot, kAnd, kOr };
 
 // A condition kept as a formula over predicates, used by residual leaves and
-// by `verdict explain`. Children are `count` entries of
-// formula_children starting at `begin`.
+// by explanations. Children are `count` entries of formula_children starting
+// at `begin`. A kConst kError formula names in `predicate` the predicate
+// whose error it stands for.
 struct Formula {
   FormulaKind kind = FormulaKind::kConst;
   Truth constant = Truth::kFalse;
@@ -145,12 +154,13 @@ struct Formula {
   uint32_t count = 0;
 };
 
-// One attribute value from entity data, already typed and interned.
+// One attribute value from entity data, typed and interned into the
+// program's symbols at compile time so that a join copies integers.
 struct DataValue {
   uint32_t slot = 0;
-  int64_t integer = 0;                  // bool, int, timestamp, duration
-  std::string text;                     // string, list (joined)
-  std::vector<std::string> elements;    // set<string>
+  int64_t integer = 0;            // bool, int, timestamp, duration
+  uint32_t symbol = kNoSymbol;    // string, list<string> (joined)
+  std::vector<uint32_t> elements; // set<string>: sorted, unique symbols
 };
 
 // A record of an entity data set, keyed by the group's `id`.
@@ -184,8 +194,9 @@ class Program {
   uint32_t FindSlot(std::string_view path) const;
   std::string_view SymbolText(uint32_t symbol) const { return symbols[symbol]; }
 
-  // Renders the error of `predicate` for a request that made it error, such
-  // as "attribute subject.email is absent" or "integer overflow in ...".
+  // Renders `predicate` in policy syntax, such as
+  // `resource.ownerID == subject.email`. For the reason a predicate errored
+  // on one request, use DescribeError (evaluator.h).
   std::string DescribePredicate(uint32_t predicate) const;
 
   // --- Data, public for the compiler and evaluator; never mutated after
