@@ -7,7 +7,7 @@
 // Evaluation walks `nodes` from `root` to a leaf. The data is flat and
 // index-addressed: no pointer chasing through heap nodes, no virtual calls.
 //
-//   Node (16 bytes)
+//   Node (28 bytes)
 //     kTest:   a = predicate index; children[0..2] = next node when the
 //              predicate is true / false / errored
 //     kSwitch: a = slot index; b = first entry in switch_entries;
@@ -21,6 +21,7 @@
 #ifndef VERDICT_ENGINE_PROGRAM_H_
 #define VERDICT_ENGINE_PROGRAM_H_
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -110,12 +111,20 @@ struct Node {
   uint32_t children[3] = {};
 };
 static_assert(std::is_trivially_copyable_v<Node>);
+static_assert(sizeof(Node) == 28);
 
 struct SwitchEntry {
   uint32_t symbol = kNoSymbol;
   uint32_t target = 0;
 };
 static_assert(sizeof(SwitchEntry) == 8);
+
+// Returns the home index of `symbol` in a switch table of `capacity`
+// entries (a power of two, at least 2). Fibonacci hashing: the top bits of
+// the product are well mixed even for small consecutive symbols.
+inline uint32_t SwitchHash(uint32_t symbol, uint32_t capacity) {
+  return (symbol * 2654435761u) >> (32 - std::countr_zero(capacity));
+}
 
 // A policy that errored on the way to a leaf, with the predicate whose error
 // decided it; the reason is rendered from the predicate after evaluation.
@@ -176,9 +185,9 @@ struct DataJoin {
   absl::flat_hash_map<std::string, DataRecord> records;
 };
 
-// Separator used to intern a list<string> value as one symbol. A list is
-// equal to another exactly when their joined forms are equal, because no
-// element may contain this byte.
+// A list<string> value is interned as one symbol: each element preceded by
+// this byte. Two lists are equal exactly when their encodings are, because
+// no element may contain the byte; the empty list encodes as "".
 inline constexpr char kListSeparator = '\x1f';
 
 class Program {

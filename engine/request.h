@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "engine/program.h"
 
@@ -50,6 +50,8 @@ class Frame {
     return std::span<const uint32_t>(set_pool_).subspan(value.set_begin,
                                                         value.set_size);
   }
+  // Returns the text of a symbol from this frame's program or request.
+  std::string_view SymbolText(uint32_t symbol) const;
   // Attribute paths whose request value contradicts entity data.
   const std::vector<std::string>& conflicts() const { return conflicts_; }
 
@@ -69,9 +71,11 @@ class Frame {
   std::vector<SlotValue> slots_;
   std::string text_arena_;
   std::vector<uint32_t> set_pool_;
-  absl::flat_hash_map<std::string, uint32_t> dynamic_symbols_;
+  // Strings the program does not know; node-based so that the keys that
+  // dynamic_texts_ points to never move.
+  absl::node_hash_map<std::string, uint32_t> dynamic_symbols_;
+  std::vector<const std::string*> dynamic_texts_;
   std::vector<std::string> conflicts_;
-  std::vector<uint32_t> scratch_;
 };
 
 // Fills a Frame attribute by attribute. Wire decoders (JSON here, protobuf in

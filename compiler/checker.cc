@@ -1,0 +1,600 @@
+#include "compiler/checker.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "compiler/suggest.h"
+#include "engine/absl_compat.h"
+
+namespace verdict::compiler {
+namespace {
+
+// Literal collections have no type of their own until context gives one.
+constexpr Type kUntypedCollection = static_cast<Type>(0xFF);
+
+std::string TypeText(Type type) {
+  if (type == kUntypedCollection) return "string collection";
+  return std::string(TypeName(type));
+}
+
+struct ConstantValue {
+  const ConstDecl* decl = nullptr;
+  std::optional<TExpr> value;  // empty when the declaration was invalid
+};
+
+class Checker {
+ public:
+  explicit Checker(Diagnostics& diagnostics) : diagnostics_(diagnostics) {}
+
+  CheckedSet Run(const std::vector<FileAst>& files);
+
+ private:
+  void CollectSchema(const std::vector<FileAst>& files);
+  void CollectConstants(const std::vector<FileAst>& files);
+  void CollectPolicies(const std::vector<FileAst>& files);
+
+  std::optional<TExpr> CheckExpr(const Expr& expr);
+  std::optional<TExpr> CheckName(const Expr& expr);
+  std::optional<TExpr> CheckHas(const Expr& expr);
+  std::optional<TExpr> CheckLogic(const Expr& expr);
+  std::optional<TExpr> CheckCompare(const Expr& expr);
+  std::optional<TExpr> CheckArithmetic(const Expr& expr);
+  std::optional<TExpr> CheckIn(const Expr& expr);
+  std::optional<TExpr> CheckMethod(const Expr& expr);
+  std::optional<TExpr> CheckLiteral(const Expr& expr);
+
+  // Gives an untyped collection literal the set or list type `want`.
+  bool Coerce(TExpr& expr, Type want);
+  bool ExpectType(const TExpr& expr, Type want, std::string_view context);
+  void CheckGuards(const TExpr& expr, std::set<uint32_t> guarded);
+  void ReportUnknownName(const Expr& expr, const std::string& name);
+
+  Diagnostics& diagnostics_;
+  CheckedSet result_;
+  std::set<std::string> groups_;
+  absl::flat_hash_map<std::string, ConstantValue> constants_;
+};
+
+bool IsNumeric(Type type) {
+  return type == Type::kInt || type == Type::kTimestamp ||
+         type == Type::kDuration;
+}
+
+CheckedSet Checker::Run(const std::vector<FileAst>& files) {
+  CollectSchema(files);
+  CollectConstants(files);
+  CollectPolicies(files);
+  return std::move(result_);
+}
+
+void Checker::CollectSchema(const std::vector<FileAst>& files) {
+  std::map<std::string, Attribute> attributes;
+  std::map<std::string, Join> joins;
+  for (const FileAst& file : files) {
+    for (const SchemaDecl& schema : file.schemas) {
+      groups_.insert(schema.group);
+      if (!schema.data_set.empty()) {
+        auto [it, inserted] = joins.emplace(
+            schema.group, Join{schema.group, schema.data_set, schema.data_span});
+        if (!inserted && it->second.data_set != schema.data_set) {
+          diagnostics_.Error(
+              schema.data_span,
+              absl::StrCat("schema ", schema.group, " is joined from data set '",
+                           schema.data_set, "' here but from '",
+                           it->second.data_set, "' at ",
+                           FormatLocation(it->second.span)));
+        }
+      }
+      for (const SchemaAttribute& attribute : schema.attributes) {
+        std::string path = absl::StrCat(schema.group, ".", attribute.name);
+        Attribute entry{path, schema.group, attribute.type, attribute.optional,
+                        attribute.span};
+        auto [it, inserted] = attributes.emplace(path, entry);
+        if (!inserted) {
+          diagnostics_.Error(attribute.span,
+                             absl::StrCat("attribute '", path,
+                                          "' is already declared at ",
+                                          FormatLocation(it->second.span)));
+        }
+      }
+    }
+  }
+  for (auto& [group, join] : joins) {
+    auto it = attributes.find(group + ".id");
+    if (it == attributes.end() || it->second.type != Type::kString) {
+      diagnostics_.Error(join.span,
+                         absl::StrCat("schema ", group, " joins data set '",
+                                      join.data_set, "' by ", group,
+                                      ".id, so it must declare `id: string`"));
+    }
+    result_.joins.push_back(join);
+  }
+  for (auto& [path, attribute] : attributes) {
+    result_.attribute_index[path] =
+        static_cast<uint32_t>(result_.attributes.size());
+    result_.attributes.push_back(attribute);
+  }
+}
+
+void Checker::CollectConstants(const std::vector<FileAst>& files) {
+  for (const FileAst& file : files) {
+    for (const ConstDecl& decl : file.constants) {
+      auto [it, inserted] = constants_.try_emplace(decl.name);
+      if (!inserted) {
+        diagnostics_.Error(decl.span,
+                           absl::StrCat("constant ", decl.name,
+                                        " is already declared at ",
+                                        FormatLocation(it->second.decl->span)));
+        continue;
+      }
+      it->second.decl = &decl;
+      if (groups_.count(decl.name) > 0) {
+        diagnostics_.Error(decl.span,
+                           absl::StrCat("constant ", decl.name,
+                                        " has the name of an attribute group"));
+        continue;
+      }
+      std::optional<TExpr> value = CheckLiteral(*decl.value);
+      if (!value) continue;
+      if (value->type == kUntypedCollection) {
+        Coerce(*value, Type::kStringSet);
+      }
+      it->second.value = std::move(value);
+    }
+  }
+}
+
+void Checker::CollectPolicies(const std::vector<FileAst>& files) {
+  std::map<std::string, Span> seen;
+  for (const FileAst& file : files) {
+    for (const PolicyDecl& decl : file.policies) {
+      auto [it, inserted] = seen.emplace(decl.id, decl.id_span);
+      if (!inserted) {
+        diagnostics_.Error(decl.id_span,
+                           absl::StrCat("policy id \"", decl.id,
+                                        "\" is already used at ",
+                                        FormatLocation(it->second)));
+        continue;
+      }
+      CheckedPolicy policy;
+      policy.id = decl.id;
+      policy.effect = decl.effect;
+      policy.span = decl.span;
+      if (decl.condition != nullptr) {
+        std::optional<TExpr> condition = CheckExpr(*decl.condition);
+        if (!condition) continue;
+        if (!ExpectType(*condition, Type::kBool, "a policy condition")) continue;
+        CheckGuards(*condition, {});
+        policy.has_condition = true;
+        policy.condition = std::move(*condition);
+      }
+      result_.policies.push_back(std::move(policy));
+    }
+  }
+}
+
+std::optional<TExpr> Checker::CheckExpr(const Expr& expr) {
+  switch (expr.kind) {
+    case ExprKind::kBoolLiteral:
+    case ExprKind::kIntLiteral:
+    case ExprKind::kDurationLiteral:
+    case ExprKind::kStringLiteral:
+    case ExprKind::kCollectionLiteral:
+      return CheckLiteral(expr);
+    case ExprKind::kName:
+      return CheckName(expr);
+    case ExprKind::kHas:
+      return CheckHas(expr);
+    case ExprKind::kNot:
+    case ExprKind::kAnd:
+    case ExprKind::kOr:
+      return CheckLogic(expr);
+    case ExprKind::kCompare:
+      return CheckCompare(expr);
+    case ExprKind::kAdd:
+    case ExprKind::kSubtract:
+    case ExprKind::kNegate:
+      return CheckArithmetic(expr);
+    case ExprKind::kIn:
+      return CheckIn(expr);
+    case ExprKind::kMethodCall:
+      return CheckMethod(expr);
+  }
+  return std::nullopt;
+}
+
+std::optional<TExpr> Checker::CheckLiteral(const Expr& expr) {
+  TExpr out;
+  out.span = expr.span;
+  switch (expr.kind) {
+    case ExprKind::kBoolLiteral:
+      out.type = Type::kBool;
+      out.bool_value = expr.bool_value;
+      return out;
+    case ExprKind::kIntLiteral:
+      out.type = Type::kInt;
+      out.int_value = expr.int_value;
+      return out;
+    case ExprKind::kDurationLiteral:
+      out.type = Type::kDuration;
+      out.int_value = expr.int_value;
+      return out;
+    case ExprKind::kStringLiteral:
+      out.type = Type::kString;
+      out.text = expr.string_value;
+      return out;
+    case ExprKind::kCollectionLiteral:
+      out.type = kUntypedCollection;
+      for (const auto& child : expr.children) {
+        out.elements.push_back(child->string_value);
+      }
+      return out;
+    case ExprKind::kNegate: {
+      std::optional<TExpr> inner = CheckLiteral(*expr.children[0]);
+      if (!inner || !IsNumeric(inner->type) ||
+          inner->int_value == std::numeric_limits<int64_t>::min()) {
+        break;
+      }
+      inner->int_value = -inner->int_value;
+      inner->span = expr.span;
+      return inner;
+    }
+    default:
+      break;
+  }
+  diagnostics_.Error(expr.span,
+                     "a constant must be a literal: a string, an integer, a "
+                     "duration, a boolean or a list of strings");
+  return std::nullopt;
+}
+
+void Checker::ReportUnknownName(const Expr& expr, const std::string& name) {
+  std::vector<std::string> candidates;
+  for (const Attribute& attribute : result_.attributes) {
+    candidates.push_back(attribute.path);
+  }
+  for (const auto& [constant, value] : constants_) candidates.push_back(constant);
+  std::string message =
+      expr.path.size() > 1 && groups_.count(expr.path[0]) > 0
+          ? absl::StrCat("unknown attribute '", name, "'")
+          : absl::StrCat("unknown name '", name, "'");
+  std::string nearest = NearestName(name, candidates);
+  if (!nearest.empty()) absl::StrAppend(&message, "; did you mean '", nearest, "'?");
+  diagnostics_.Error(expr.span, message);
+}
+
+std::optional<TExpr> Checker::CheckName(const Expr& expr) {
+  std::string name = absl::StrJoin(expr.path, ".");
+  if (expr.path.size() == 1) {
+    auto it = constants_.find(name);
+    if (it != constants_.end()) {
+      if (!it->second.value) return std::nullopt;  // already reported
+      TExpr value = *it->second.value;
+      value.span = expr.span;
+      return value;
+    }
+    if (groups_.count(name) > 0) {
+      diagnostics_.Error(expr.span,
+                         absl::StrCat("'", name, "' is an attribute group; name "
+                                      "one of its attributes, like ", name,
+                                      ".id, or test one with `", name,
+                                      " has NAME`"));
+      return std::nullopt;
+    }
+  }
+  auto it = result_.attribute_index.find(name);
+  if (it == result_.attribute_index.end()) {
+    ReportUnknownName(expr, name);
+    return std::nullopt;
+  }
+  TExpr out;
+  out.kind = TExprKind::kAttribute;
+  out.span = expr.span;
+  out.attribute = it->second;
+  out.type = result_.attributes[it->second].type;
+  return out;
+}
+
+std::optional<TExpr> Checker::CheckHas(const Expr& expr) {
+  const Expr& target = *expr.children[0];
+  std::string name =
+      absl::StrCat(absl::StrJoin(target.path, "."), ".", expr.has_path);
+  auto it = result_.attribute_index.find(name);
+  if (it == result_.attribute_index.end()) {
+    Expr named;
+    named.span = expr.span;
+    named.path = {target.path.empty() ? "" : target.path[0], "x"};
+    ReportUnknownName(named, name);
+    return std::nullopt;
+  }
+  TExpr out;
+  out.kind = TExprKind::kHas;
+  out.type = Type::kBool;
+  out.span = expr.span;
+  out.attribute = it->second;
+  return out;
+}
+
+std::optional<TExpr> Checker::CheckLogic(const Expr& expr) {
+  TExpr out;
+  out.span = expr.span;
+  out.type = Type::kBool;
+  out.kind = expr.kind == ExprKind::kNot   ? TExprKind::kNot
+             : expr.kind == ExprKind::kAnd ? TExprKind::kAnd
+                                           : TExprKind::kOr;
+  bool ok = true;
+  for (const auto& child : expr.children) {
+    std::optional<TExpr> checked = CheckExpr(*child);
+    std::string_view context = expr.kind == ExprKind::kNot ? "an operand of `not`"
+                               : expr.kind == ExprKind::kAnd
+                                   ? "an operand of `and`"
+                                   : "an operand of `or`";
+    if (!checked || !ExpectType(*checked, Type::kBool, context)) {
+      ok = false;
+      continue;
+    }
+    out.children.push_back(std::move(*checked));
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+bool Checker::Coerce(TExpr& expr, Type want) {
+  if (expr.type != kUntypedCollection) return expr.type == want;
+  if (want == Type::kStringSet) {
+    std::sort(expr.elements.begin(), expr.elements.end());
+    expr.elements.erase(std::unique(expr.elements.begin(), expr.elements.end()),
+                        expr.elements.end());
+  } else if (want == Type::kStringList) {
+    for (const std::string& element : expr.elements) {
+      if (element.find('\x1f') != std::string::npos) {
+        diagnostics_.Error(expr.span,
+                           "a list element may not contain the byte 0x1F");
+        return false;
+      }
+    }
+  } else {
+    return false;
+  }
+  expr.type = want;
+  return true;
+}
+
+bool Checker::ExpectType(const TExpr& expr, Type want,
+                         std::string_view context) {
+  if (expr.type == want) return true;
+  diagnostics_.Error(expr.span, absl::StrCat(ToAbsl(context), " must be ",
+                                             ToAbsl(TypeName(want)), ", but this is ",
+                                             TypeText(expr.type)));
+  return false;
+}
+
+std::string CompareOpText(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq: return "==";
+    case CompareOp::kNe: return "!=";
+    case CompareOp::kLt: return "<";
+    case CompareOp::kLe: return "<=";
+    case CompareOp::kGt: return ">";
+    case CompareOp::kGe: return ">=";
+  }
+  return "?";
+}
+
+std::optional<TExpr> Checker::CheckCompare(const Expr& expr) {
+  std::optional<TExpr> left = CheckExpr(*expr.children[0]);
+  std::optional<TExpr> right = CheckExpr(*expr.children[1]);
+  if (!left || !right) return std::nullopt;
+  if (left->type == kUntypedCollection) Coerce(*left, right->type);
+  if (right->type == kUntypedCollection) Coerce(*right, left->type);
+  if (left->type == kUntypedCollection && right->type == kUntypedCollection) {
+    Coerce(*left, Type::kStringSet);
+    Coerce(*right, Type::kStringSet);
+  }
+  std::string op = CompareOpText(expr.compare_op);
+  bool ordering = expr.compare_op != CompareOp::kEq &&
+                  expr.compare_op != CompareOp::kNe;
+  if (left->type != right->type) {
+    std::string message =
+        absl::StrCat("cannot compare ", TypeText(left->type), " ", op, " ",
+                     TypeText(right->type));
+    if ((left->type == Type::kDuration && right->type == Type::kInt) ||
+        (left->type == Type::kInt && right->type == Type::kDuration)) {
+      absl::StrAppend(&message,
+                      "; write the integer with a unit, such as 300s or 5m");
+    }
+    diagnostics_.Error(expr.span, message);
+    return std::nullopt;
+  }
+  if (ordering && !IsNumeric(left->type)) {
+    diagnostics_.Error(expr.span,
+                       absl::StrCat("operator ", op, " needs int, timestamp or "
+                                    "duration operands, but these are ",
+                                    TypeText(left->type)));
+    return std::nullopt;
+  }
+  if (left->type == Type::kStringSet && left->kind == TExprKind::kAttribute &&
+      right->kind == TExprKind::kAttribute) {
+    diagnostics_.Error(expr.span,
+                       "comparing two set attributes is not supported; compare "
+                       "a set attribute with a literal set");
+    return std::nullopt;
+  }
+  TExpr out;
+  out.kind = TExprKind::kCompare;
+  out.type = Type::kBool;
+  out.span = expr.span;
+  out.compare_op = expr.compare_op;
+  out.children.push_back(std::move(*left));
+  out.children.push_back(std::move(*right));
+  return out;
+}
+
+// Returns the result type of `left op right`, or nullopt when the operands
+// do not combine: timestamps subtract to durations and move by durations.
+std::optional<Type> ArithmeticType(Type left, Type right, bool subtract) {
+  if (left == Type::kInt && right == Type::kInt) return Type::kInt;
+  if (left == Type::kDuration && right == Type::kDuration) {
+    return Type::kDuration;
+  }
+  if (left == Type::kTimestamp && right == Type::kDuration) {
+    return Type::kTimestamp;
+  }
+  if (!subtract && left == Type::kDuration && right == Type::kTimestamp) {
+    return Type::kTimestamp;
+  }
+  if (subtract && left == Type::kTimestamp && right == Type::kTimestamp) {
+    return Type::kDuration;
+  }
+  return std::nullopt;
+}
+
+std::optional<TExpr> Checker::CheckArithmetic(const Expr& expr) {
+  TExpr out;
+  out.span = expr.span;
+  if (expr.kind == ExprKind::kNegate) {
+    std::optional<TExpr> operand = CheckExpr(*expr.children[0]);
+    if (!operand) return std::nullopt;
+    if (operand->type != Type::kInt && operand->type != Type::kDuration) {
+      diagnostics_.Error(expr.span, absl::StrCat("cannot negate ",
+                                                 TypeText(operand->type)));
+      return std::nullopt;
+    }
+    out.kind = TExprKind::kNegate;
+    out.type = operand->type;
+    out.children.push_back(std::move(*operand));
+    return out;
+  }
+  std::optional<TExpr> left = CheckExpr(*expr.children[0]);
+  std::optional<TExpr> right = CheckExpr(*expr.children[1]);
+  if (!left || !right) return std::nullopt;
+  bool subtract = expr.kind == ExprKind::kSubtract;
+  std::optional<Type> type = ArithmeticType(left->type, right->type, subtract);
+  if (!type) {
+    diagnostics_.Error(expr.span,
+                       absl::StrCat("cannot compute ", TypeText(left->type),
+                                    subtract ? " - " : " + ",
+                                    TypeText(right->type)));
+    return std::nullopt;
+  }
+  out.kind = subtract ? TExprKind::kSubtract : TExprKind::kAdd;
+  out.type = *type;
+  out.children.push_back(std::move(*left));
+  out.children.push_back(std::move(*right));
+  return out;
+}
+
+std::optional<TExpr> Checker::CheckIn(const Expr& expr) {
+  std::optional<TExpr> element = CheckExpr(*expr.children[0]);
+  std::optional<TExpr> set = CheckExpr(*expr.children[1]);
+  if (!element || !set) return std::nullopt;
+  Coerce(*set, Type::kStringSet);
+  if (!ExpectType(*element, Type::kString, "the left operand of `in`") ||
+      !ExpectType(*set, Type::kStringSet, "the right operand of `in`")) {
+    return std::nullopt;
+  }
+  TExpr out;
+  out.kind = TExprKind::kIn;
+  out.type = Type::kBool;
+  out.span = expr.span;
+  out.children.push_back(std::move(*element));
+  out.children.push_back(std::move(*set));
+  return out;
+}
+
+std::optional<TExpr> Checker::CheckMethod(const Expr& expr) {
+  TExpr out;
+  out.span = expr.span;
+  out.type = Type::kBool;
+  if (expr.method == "startsWith") {
+    out.kind = TExprKind::kStartsWith;
+  } else if (expr.method == "endsWith") {
+    out.kind = TExprKind::kEndsWith;
+  } else {
+    diagnostics_.Error(expr.span,
+                       absl::StrCat("unknown method '", expr.method,
+                                    "'; the string methods are startsWith "
+                                    "and endsWith"));
+    return std::nullopt;
+  }
+  if (expr.children.size() != 2) {
+    diagnostics_.Error(expr.span,
+                       absl::StrCat(expr.method, " takes one string argument, "
+                                    "but ", expr.children.size() - 1,
+                                    " were given"));
+    return std::nullopt;
+  }
+  std::optional<TExpr> receiver = CheckExpr(*expr.children[0]);
+  std::optional<TExpr> argument = CheckExpr(*expr.children[1]);
+  if (!receiver || !argument) return std::nullopt;
+  if (!ExpectType(*receiver, Type::kString,
+                  absl::StrCat("the receiver of ", expr.method)) ||
+      !ExpectType(*argument, Type::kString,
+                  absl::StrCat("the argument of ", expr.method))) {
+    return std::nullopt;
+  }
+  if (argument->kind != TExprKind::kLiteral) {
+    diagnostics_.Error(argument->span,
+                       absl::StrCat("the argument of ", expr.method,
+                                    " must be a string literal or constant"));
+    return std::nullopt;
+  }
+  out.children.push_back(std::move(*receiver));
+  out.children.push_back(std::move(*argument));
+  return out;
+}
+
+// Returns the attributes that `expr` proves present when it is true: the
+// `has` tests among its top-level conjuncts.
+void CollectHasFacts(const TExpr& expr, std::set<uint32_t>& facts) {
+  if (expr.kind == TExprKind::kHas) {
+    facts.insert(expr.attribute);
+  } else if (expr.kind == TExprKind::kAnd) {
+    for (const TExpr& child : expr.children) CollectHasFacts(child, facts);
+  }
+}
+
+void Checker::CheckGuards(const TExpr& expr, std::set<uint32_t> guarded) {
+  if (expr.kind == TExprKind::kAttribute) {
+    const Attribute& attribute = result_.attributes[expr.attribute];
+    if (attribute.optional && guarded.count(expr.attribute) == 0) {
+      std::string_view relative =
+          std::string_view(attribute.path).substr(attribute.group.size() + 1);
+      diagnostics_.Error(
+          expr.span,
+          absl::StrCat("optional attribute '", attribute.path,
+                       "' is read without a guard; test `", attribute.group,
+                       " has ", ToAbsl(relative),
+                       "` first, joined with `and`"));
+    }
+    return;
+  }
+  if (expr.kind == TExprKind::kAnd) {
+    // The right operand of `and` runs only where the left one is true.
+    for (const TExpr& child : expr.children) {
+      CheckGuards(child, guarded);
+      CollectHasFacts(child, guarded);
+    }
+    return;
+  }
+  for (const TExpr& child : expr.children) CheckGuards(child, guarded);
+}
+
+}  // namespace
+
+std::string FormatLocation(const Span& span) {
+  if (span.file == nullptr) return "<unknown>";
+  return absl::StrCat(span.file->path(), ":", span.line, ":", span.column);
+}
+
+CheckedSet Check(const std::vector<FileAst>& files, Diagnostics& diagnostics) {
+  return Checker(diagnostics).Run(files);
+}
+
+}  // namespace verdict::compiler

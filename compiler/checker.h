@@ -1,0 +1,92 @@
+// Name resolution and type checking of parsed policy files.
+//
+// The checker merges the schema declared across all files, resolves every
+// name to an attribute or a constant, types every expression, checks that
+// optional attributes are guarded by `has`, and produces typed expressions
+// that the lowering stage and the reference interpreter both consume.
+
+#ifndef VERDICT_COMPILER_CHECKER_H_
+#define VERDICT_COMPILER_CHECKER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "compiler/ast.h"
+#include "compiler/source.h"
+#include "engine/types.h"
+
+namespace verdict::compiler {
+
+struct Attribute {
+  std::string path;   // "subject.roles"
+  std::string group;  // "subject"
+  Type type = Type::kBool;
+  bool optional = false;
+  Span span;
+};
+
+struct Join {
+  std::string group;
+  std::string data_set;
+  Span span;
+};
+
+enum class TExprKind {
+  kLiteral,     // value in bool_value / int_value / text / elements
+  kAttribute,   // attribute index
+  kHas,         // attribute index
+  kNot,
+  kAnd,
+  kOr,
+  kCompare,     // compare_op
+  kAdd,
+  kSubtract,
+  kNegate,
+  kIn,          // children[0] in children[1] (a set)
+  kStartsWith,  // children[0].startsWith(children[1])
+  kEndsWith,
+};
+
+// A checked, typed expression. Literal collections are typed as the set or
+// list their context requires; constants are inlined as literals.
+struct TExpr {
+  TExprKind kind = TExprKind::kLiteral;
+  Type type = Type::kBool;
+  Span span;
+  bool bool_value = false;
+  int64_t int_value = 0;  // int, duration, timestamp
+  std::string text;       // string
+  std::vector<std::string> elements;  // set (sorted, unique) or list
+  uint32_t attribute = 0;
+  CompareOp compare_op = CompareOp::kEq;
+  std::vector<TExpr> children;
+};
+
+struct CheckedPolicy {
+  std::string id;
+  Effect effect = Effect::kPermit;
+  Span span;
+  bool has_condition = false;
+  TExpr condition;  // bool; meaningful when has_condition
+};
+
+// The checked policy set. Attribute indexes are the engine's slot indexes.
+struct CheckedSet {
+  std::vector<Attribute> attributes;  // sorted by path
+  std::map<std::string, uint32_t> attribute_index;
+  std::vector<Join> joins;            // sorted by group
+  std::vector<CheckedPolicy> policies;  // in file order, files sorted
+};
+
+// Checks `files` and reports every error to `diagnostics`. The result is
+// complete only when no error was reported. Thread-compatible.
+CheckedSet Check(const std::vector<FileAst>& files, Diagnostics& diagnostics);
+
+// Returns "<path>:<line>:<column>" for a span.
+std::string FormatLocation(const Span& span);
+
+}  // namespace verdict::compiler
+
+#endif  // VERDICT_COMPILER_CHECKER_H_

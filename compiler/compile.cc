@@ -1,0 +1,157 @@
+#include "compiler/compile.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "compiler/checker.h"
+#include "compiler/dag_builder.h"
+#include "compiler/data_loader.h"
+#include "compiler/lower.h"
+#include "compiler/parser.h"
+#include "engine/absl_compat.h"
+
+namespace verdict::compiler {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::StatusOr<std::string> ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read ", path.string(), ": ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::StatusOr<std::vector<fs::path>> ListPolicyFiles(const std::string& dir) {
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) {
+    return absl::NotFoundError(absl::StrCat(
+        "policy directory ", dir, " does not exist or is not a directory"));
+  }
+  std::vector<fs::path> files;
+  for (fs::recursive_directory_iterator it(dir, error), end; it != end;
+       it.increment(error)) {
+    if (error) break;
+    if (it->is_regular_file() && it->path().extension() == ".verdict") {
+      files.push_back(it->path());
+    }
+  }
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot list ", dir, ": ", error.message()));
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// A short content hash over everything that determines the program, so that
+// replicas serving the same bundle report the same revision.
+class RevisionHasher {
+ public:
+  RevisionHasher() : context_(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(context_, EVP_sha256(), nullptr);
+  }
+  ~RevisionHasher() { EVP_MD_CTX_free(context_); }
+  RevisionHasher(const RevisionHasher&) = delete;
+  RevisionHasher& operator=(const RevisionHasher&) = delete;
+
+  void Add(std::string_view name, std::string_view contents) {
+    std::string header = absl::StrCat(name.size(), ":", ToAbsl(name), ":",
+                                      contents.size(), ":");
+    EVP_DigestUpdate(context_, header.data(), header.size());
+    EVP_DigestUpdate(context_, contents.data(), contents.size());
+  }
+
+  // Returns the first 12 hex digits of the SHA-256 digest.
+  std::string Finish() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_DigestFinal_ex(context_, digest, &size);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < 6 && i < size; ++i) {
+      out.push_back(kHex[digest[i] >> 4]);
+      out.push_back(kHex[digest[i] & 0xF]);
+    }
+    return out;
+  }
+
+ private:
+  EVP_MD_CTX* context_;
+};
+
+}  // namespace
+
+absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
+                                             const std::string& data_dir,
+                                             const CompileOptions& options) {
+  absl::StatusOr<std::vector<fs::path>> paths = ListPolicyFiles(policy_dir);
+  if (!paths.ok()) return paths.status();
+  Compilation result;
+  Diagnostics diagnostics;
+  if (paths->empty()) {
+    result.diagnostics = absl::StrCat(
+        policy_dir, ": error: no *.verdict policy files found\n");
+    result.error_count = 1;
+    return result;
+  }
+  if (paths->size() > options.max_policy_files) {
+    result.diagnostics = absl::StrCat(
+        policy_dir, ": error: ", paths->size(),
+        " policy files exceed the limit of ", options.max_policy_files, "\n");
+    result.error_count = 1;
+    return result;
+  }
+
+  RevisionHasher revision;
+  std::vector<std::unique_ptr<SourceFile>> sources;
+  std::vector<FileAst> files;
+  for (const fs::path& path : *paths) {
+    absl::StatusOr<std::string> text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    revision.Add(fs::relative(path, policy_dir).string(), *text);
+    sources.push_back(std::make_unique<SourceFile>(path.string(), *text));
+    files.push_back(ParseFile(*sources.back(), diagnostics));
+  }
+  CheckedSet checked = Check(files, diagnostics);
+
+  auto program = std::make_shared<Program>();
+  std::string data_errors;
+  size_t data_error_count = 0;
+  if (!diagnostics.has_errors()) {
+    FormulaStore store;
+    Lower(checked, *program, store);
+    auto hash_data = [&](std::string_view name, std::string_view contents) {
+      revision.Add(absl::StrCat("data/", ToAbsl(name)), contents);
+    };
+    absl::Status data = LoadData(checked, data_dir, options.max_data_bytes,
+                                 *program, hash_data, data_errors,
+                                 data_error_count);
+    if (!data.ok()) return data;
+    if (data_error_count == 0) {
+      BuildDag(store, *program, options.max_dag_nodes);
+      store.MoveTo(*program);
+    }
+  }
+  result.diagnostics = diagnostics.Render() + data_errors;
+  result.error_count = diagnostics.error_count() + data_error_count;
+  if (result.error_count == 0) {
+    program->revision = revision.Finish();
+    result.program = std::move(program);
+  }
+  return result;
+}
+
+}  // namespace verdict::compiler

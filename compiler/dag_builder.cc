@@ -1,0 +1,376 @@
+#include "compiler/dag_builder.h"
+
+#include <algorithm>
+#include <bit>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+
+namespace verdict::compiler {
+namespace {
+
+struct LiveEntry {
+  uint32_t policy = 0;
+  uint32_t formula = 0;
+};
+
+// What is known on one path through the DAG: the policies still undecided
+// with their residual formulas, and the decided ones.
+struct State {
+  std::vector<LiveEntry> live;  // in policy order
+  std::vector<uint32_t> permits;
+  std::vector<uint32_t> forbids;
+  std::vector<ErroredPolicy> errors;
+};
+
+bool IsSwitchable(const Predicate& p) {
+  return p.kind == PredicateKind::kStrEq || p.kind == PredicateKind::kStrInConst;
+}
+
+std::vector<uint32_t> SlotsOf(const Predicate& p) {
+  std::vector<uint32_t> slots;
+  if (p.slot != kNoSlot) slots.push_back(p.slot);
+  if (p.slot2 != kNoSlot) slots.push_back(p.slot2);
+  for (const auto* code : {&p.left, &p.right}) {
+    for (const IntInstr& instr : *code) {
+      if (instr.opcode == IntOpcode::kPushSlot) slots.push_back(instr.slot);
+    }
+  }
+  std::sort(slots.begin(), slots.end());
+  slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
+  return slots;
+}
+
+// A predicate errors only when its one slot is absent, so its outcome tells
+// whether that slot is present. Integer comparisons can also overflow.
+bool ErrorsOnlyWhenAbsent(const Predicate& p) {
+  return p.kind != PredicateKind::kIntCompare && SlotsOf(p).size() == 1;
+}
+
+class DagBuilder {
+ public:
+  DagBuilder(FormulaStore& store, Program& program, size_t max_nodes)
+      : store_(store), program_(program), max_nodes_(max_nodes) {}
+
+  DagStats Run();
+
+ private:
+  uint32_t Build(const State& state);
+  // Builds a leaf that keeps the undecided formulas as residual conditions.
+  uint32_t BuildResidual(const State& state);
+  uint32_t BuildSwitch(const State& state, uint32_t slot);
+  uint32_t BuildTest(const State& state, uint32_t predicate);
+  uint32_t MakeLeaf(const State& state);
+  State Apply(const State& state, const Assignment& assignment);
+  void Normalize(State& state) const;
+  std::string Key(const State& state) const;
+  // Picks a switch slot (returns true) or a predicate to test.
+  bool Choose(const State& state, uint32_t& choice);
+  void AssumePresent(Assignment& assignment, uint32_t slot) const;
+  void AssumeAbsent(Assignment& assignment, uint32_t slot) const;
+  uint32_t AddNode(const Node& node);
+
+  FormulaStore& store_;
+  Program& program_;
+  const size_t max_nodes_;
+  absl::flat_hash_map<std::string, uint32_t> memo_;
+  std::vector<uint32_t> has_predicate_;  // per slot, or kNoSlot
+  std::vector<std::vector<uint32_t>> absent_errors_;  // per slot
+  DagStats stats_;
+};
+
+DagStats DagBuilder::Run() {
+  has_predicate_.assign(program_.slots.size(), kNoSlot);
+  absent_errors_.assign(program_.slots.size(), {});
+  for (uint32_t i = 0; i < program_.predicates.size(); ++i) {
+    const Predicate& p = program_.predicates[i];
+    if (p.kind == PredicateKind::kHas) {
+      has_predicate_[p.slot] = i;
+    } else if (ErrorsOnlyWhenAbsent(p)) {
+      absent_errors_[SlotsOf(p)[0]].push_back(i);
+    }
+  }
+  State initial;
+  for (uint32_t i = 0; i < program_.policies.size(); ++i) {
+    initial.live.push_back(LiveEntry{i, program_.policy_formulas[i]});
+  }
+  program_.root = Build(Apply(initial, Assignment{}));
+  return stats_;
+}
+
+void DagBuilder::AssumePresent(Assignment& assignment, uint32_t slot) const {
+  if (has_predicate_[slot] != kNoSlot) {
+    assignment.Set(has_predicate_[slot], Truth::kTrue, 0);
+  }
+}
+
+void DagBuilder::AssumeAbsent(Assignment& assignment, uint32_t slot) const {
+  if (has_predicate_[slot] != kNoSlot) {
+    assignment.Set(has_predicate_[slot], Truth::kFalse, 0);
+  }
+  for (uint32_t predicate : absent_errors_[slot]) {
+    if (assignment.Find(predicate) == nullptr) {
+      assignment.Set(predicate, Truth::kError, predicate);
+    }
+  }
+}
+
+State DagBuilder::Apply(const State& state, const Assignment& assignment) {
+  State out;
+  out.permits = state.permits;
+  out.forbids = state.forbids;
+  out.errors = state.errors;
+  absl::flat_hash_map<uint32_t, uint32_t> memo;
+  for (const LiveEntry& entry : state.live) {
+    uint32_t formula = store_.Substitute(entry.formula, assignment, memo);
+    if (!store_.IsConstant(formula)) {
+      out.live.push_back(LiveEntry{entry.policy, formula});
+      continue;
+    }
+    const Formula& value = store_.at(formula);
+    bool permit = program_.policies[entry.policy].effect == PolicyEffect::kPermit;
+    if (value.constant == Truth::kTrue) {
+      (permit ? out.permits : out.forbids).push_back(entry.policy);
+    } else if (value.constant == Truth::kError) {
+      out.errors.push_back(ErroredPolicy{entry.policy, value.predicate});
+    }
+  }
+  Normalize(out);
+  return out;
+}
+
+// Once a forbid applies or errors the decision is DENY whatever the permits
+// do, so permits are dropped: this keeps the DAG small, and errored permits
+// are then not reported (the reference interpreter follows the same rule).
+void DagBuilder::Normalize(State& state) const {
+  auto is_forbid = [&](uint32_t policy) {
+    return program_.policies[policy].effect == PolicyEffect::kForbid;
+  };
+  bool denied = !state.forbids.empty() ||
+                std::any_of(state.errors.begin(), state.errors.end(),
+                            [&](const ErroredPolicy& e) { return is_forbid(e.policy); });
+  if (denied) {
+    state.permits.clear();
+    std::erase_if(state.live,
+                  [&](const LiveEntry& e) { return !is_forbid(e.policy); });
+    std::erase_if(state.errors,
+                  [&](const ErroredPolicy& e) { return !is_forbid(e.policy); });
+  }
+  std::sort(state.permits.begin(), state.permits.end());
+  std::sort(state.forbids.begin(), state.forbids.end());
+  std::sort(state.errors.begin(), state.errors.end(),
+            [](const ErroredPolicy& a, const ErroredPolicy& b) {
+              return a.policy < b.policy;
+            });
+}
+
+std::string DagBuilder::Key(const State& state) const {
+  std::string key = "L";
+  for (const LiveEntry& entry : state.live) {
+    absl::StrAppend(&key, entry.policy, ":", entry.formula, ",");
+  }
+  absl::StrAppend(&key, "P");
+  for (uint32_t policy : state.permits) absl::StrAppend(&key, policy, ",");
+  absl::StrAppend(&key, "F");
+  for (uint32_t policy : state.forbids) absl::StrAppend(&key, policy, ",");
+  absl::StrAppend(&key, "E");
+  for (const ErroredPolicy& error : state.errors) {
+    absl::StrAppend(&key, error.policy, ":", error.predicate, ",");
+  }
+  return key;
+}
+
+uint32_t DagBuilder::AddNode(const Node& node) {
+  program_.nodes.push_back(node);
+  ++stats_.nodes;
+  return static_cast<uint32_t>(program_.nodes.size() - 1);
+}
+
+uint32_t DagBuilder::BuildResidual(const State& state) {
+  std::string key = "R" + Key(state);
+  auto it = memo_.find(key);
+  if (it != memo_.end()) return it->second;
+  uint32_t node = MakeLeaf(state);
+  memo_.emplace(std::move(key), node);
+  return node;
+}
+
+uint32_t DagBuilder::Build(const State& state) {
+  std::string key = Key(state);
+  auto it = memo_.find(key);
+  if (it != memo_.end()) return it->second;
+  uint32_t node;
+  uint32_t choice = 0;
+  if (state.live.empty() || stats_.nodes >= max_nodes_) {
+    node = MakeLeaf(state);
+  } else if (Choose(state, choice)) {
+    node = BuildSwitch(state, choice);
+  } else {
+    node = BuildTest(state, choice);
+  }
+  memo_.emplace(std::move(key), node);
+  return node;
+}
+
+bool DagBuilder::Choose(const State& state, uint32_t& choice) {
+  std::map<uint32_t, uint32_t> predicate_count;
+  std::map<uint32_t, uint32_t> slot_count;
+  for (const LiveEntry& entry : state.live) {
+    std::vector<uint32_t> predicates = store_.Predicates(entry.formula);
+    std::set<uint32_t> switch_slots;
+    for (uint32_t predicate : predicates) {
+      ++predicate_count[predicate];
+      const Predicate& p = program_.predicates[predicate];
+      if (IsSwitchable(p)) switch_slots.insert(p.slot);
+    }
+    for (uint32_t slot : switch_slots) ++slot_count[slot];
+  }
+  // Highest count wins; on ties the lowest index, for determinism.
+  auto best = [](const std::map<uint32_t, uint32_t>& counts) {
+    std::pair<uint32_t, uint32_t> top{0, 0};  // count, index
+    for (const auto& [index, count] : counts) {
+      if (count > top.first) top = {count, index};
+    }
+    return top;
+  };
+  auto [predicate_hits, predicate] = best(predicate_count);
+  auto [slot_hits, slot] = best(slot_count);
+  if (slot_hits > 0 && slot_hits >= predicate_hits) {
+    choice = slot;
+    return true;
+  }
+  choice = predicate;
+  return false;
+}
+
+uint32_t DagBuilder::BuildSwitch(const State& state, uint32_t slot) {
+  std::set<uint32_t> predicates;
+  std::set<uint32_t> keys;
+  for (const LiveEntry& entry : state.live) {
+    for (uint32_t predicate : store_.Predicates(entry.formula)) {
+      const Predicate& p = program_.predicates[predicate];
+      if (!IsSwitchable(p) || p.slot != slot) continue;
+      predicates.insert(predicate);
+      if (p.kind == PredicateKind::kStrEq) {
+        keys.insert(p.symbol);
+      } else {
+        const auto& set = program_.const_sets[p.set];
+        keys.insert(set.begin(), set.end());
+      }
+    }
+  }
+  auto matches = [&](uint32_t predicate, uint32_t key) {
+    const Predicate& p = program_.predicates[predicate];
+    if (p.kind == PredicateKind::kStrEq) return p.symbol == key;
+    const auto& set = program_.const_sets[p.set];
+    return std::binary_search(set.begin(), set.end(), key);
+  };
+  std::vector<SwitchEntry> entries;
+  for (uint32_t key : keys) {
+    Assignment assignment;
+    for (uint32_t predicate : predicates) {
+      assignment.Set(predicate,
+                     matches(predicate, key) ? Truth::kTrue : Truth::kFalse, 0);
+    }
+    AssumePresent(assignment, slot);
+    entries.push_back(SwitchEntry{key, Build(Apply(state, assignment))});
+  }
+  Assignment other;
+  for (uint32_t predicate : predicates) other.Set(predicate, Truth::kFalse, 0);
+  AssumePresent(other, slot);
+  uint32_t default_child = Build(Apply(state, other));
+  Assignment absent;
+  AssumeAbsent(absent, slot);
+  uint32_t absent_child = BuildResidual(Apply(state, absent));
+
+  // Open addressing at load factor <= 1/2; see Program's node comment.
+  uint32_t capacity = std::bit_ceil(static_cast<uint32_t>(entries.size() * 2));
+  capacity = std::max<uint32_t>(capacity, 2);
+  uint32_t begin = static_cast<uint32_t>(program_.switch_entries.size());
+  program_.switch_entries.resize(begin + capacity, SwitchEntry{});
+  for (const SwitchEntry& entry : entries) {
+    uint32_t index = SwitchHash(entry.symbol, capacity);
+    while (program_.switch_entries[begin + index].symbol != kNoSymbol) {
+      index = (index + 1) & (capacity - 1);
+    }
+    program_.switch_entries[begin + index] = entry;
+  }
+  Node node;
+  node.kind = NodeKind::kSwitch;
+  node.a = slot;
+  node.b = begin;
+  node.c = capacity;
+  node.children[0] = default_child;
+  node.children[1] = absent_child;
+  return AddNode(node);
+}
+
+uint32_t DagBuilder::BuildTest(const State& state, uint32_t predicate) {
+  const Predicate& p = program_.predicates[predicate];
+  std::vector<uint32_t> slots = SlotsOf(p);
+  Node node;
+  node.kind = NodeKind::kTest;
+  node.a = predicate;
+  for (Truth truth : {Truth::kTrue, Truth::kFalse, Truth::kError}) {
+    Assignment assignment;
+    assignment.Set(predicate, truth, predicate);
+    bool present = truth != Truth::kError;
+    if (p.kind == PredicateKind::kHas) {
+      if (truth == Truth::kError) {
+        // `has` never errors; the edge exists only to keep nodes uniform.
+        node.children[2] = node.children[1];
+        continue;
+      }
+      present = truth == Truth::kTrue;
+      if (!present) AssumeAbsent(assignment, p.slot);
+    } else if (present) {
+      for (uint32_t slot : slots) AssumePresent(assignment, slot);
+    } else if (ErrorsOnlyWhenAbsent(p)) {
+      AssumeAbsent(assignment, slots[0]);
+    }
+    State next = Apply(state, assignment);
+    node.children[static_cast<int>(truth)] =
+        truth == Truth::kError ? BuildResidual(next) : Build(next);
+  }
+  return AddNode(node);
+}
+
+uint32_t DagBuilder::MakeLeaf(const State& state) {
+  Leaf leaf;
+  leaf.permits_begin = static_cast<uint32_t>(program_.leaf_policies.size());
+  leaf.permits_count = static_cast<uint32_t>(state.permits.size());
+  program_.leaf_policies.insert(program_.leaf_policies.end(),
+                                state.permits.begin(), state.permits.end());
+  leaf.forbids_begin = static_cast<uint32_t>(program_.leaf_policies.size());
+  leaf.forbids_count = static_cast<uint32_t>(state.forbids.size());
+  program_.leaf_policies.insert(program_.leaf_policies.end(),
+                                state.forbids.begin(), state.forbids.end());
+  leaf.errors_begin = static_cast<uint32_t>(program_.leaf_errors.size());
+  leaf.errors_count = static_cast<uint32_t>(state.errors.size());
+  program_.leaf_errors.insert(program_.leaf_errors.end(), state.errors.begin(),
+                              state.errors.end());
+  leaf.residual_begin = static_cast<uint32_t>(program_.leaf_residuals.size());
+  leaf.residual_count = static_cast<uint32_t>(state.live.size());
+  for (const LiveEntry& entry : state.live) {
+    program_.leaf_residuals.push_back(ResidualPolicy{entry.policy, entry.formula});
+  }
+  if (!state.live.empty()) ++stats_.residual_leaves;
+  ++stats_.leaves;
+  Node node;
+  node.kind = NodeKind::kLeaf;
+  node.a = static_cast<uint32_t>(program_.leaves.size());
+  program_.leaves.push_back(leaf);
+  return AddNode(node);
+}
+
+}  // namespace
+
+DagStats BuildDag(FormulaStore& store, Program& program, size_t max_nodes) {
+  return DagBuilder(store, program, max_nodes).Run();
+}
+
+}  // namespace verdict::compiler

@@ -1,0 +1,74 @@
+// Hash-consed condition formulas over predicates, under Kleene logic.
+//
+// Lowering turns each policy condition into a formula; the DAG builder then
+// substitutes predicate outcomes into formulas as it branches. Identical
+// formulas share one index, so equal residual conditions on different paths
+// are recognised by comparing integers.
+
+#ifndef VERDICT_COMPILER_FORMULA_H_
+#define VERDICT_COMPILER_FORMULA_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "engine/program.h"
+
+namespace verdict::compiler {
+
+// Outcomes assigned to predicates on one branch of the DAG. For kError the
+// second member of `value` names the predicate whose error it stands for.
+struct Assignment {
+  std::vector<std::pair<uint32_t, std::pair<Truth, uint32_t>>> entries;
+
+  void Set(uint32_t predicate, Truth truth, uint32_t error_predicate) {
+    entries.push_back({predicate, {truth, error_predicate}});
+  }
+  const std::pair<Truth, uint32_t>* Find(uint32_t predicate) const;
+};
+
+// Thread-compatible.
+class FormulaStore {
+ public:
+  uint32_t Constant(Truth truth, uint32_t error_predicate = 0);
+  uint32_t Atom(uint32_t predicate);
+  uint32_t Not(uint32_t operand);
+  // Both simplify under Kleene logic: `and` is false if any operand is
+  // false, else errored if any is, else true; `or` is the dual.
+  uint32_t And(std::vector<uint32_t> operands);
+  uint32_t Or(std::vector<uint32_t> operands);
+
+  const Formula& at(uint32_t index) const { return formulas_[index]; }
+  std::span<const uint32_t> Children(uint32_t index) const;
+  bool IsConstant(uint32_t index) const {
+    return formulas_[index].kind == FormulaKind::kConst;
+  }
+
+  // Returns `formula` with the assigned predicates replaced by constants and
+  // simplified. `memo` caches results for one assignment across calls.
+  uint32_t Substitute(uint32_t formula, const Assignment& assignment,
+                      absl::flat_hash_map<uint32_t, uint32_t>& memo);
+
+  // Returns the distinct predicates `formula` mentions, sorted.
+  const std::vector<uint32_t>& Predicates(uint32_t formula);
+
+  // Moves the formulas into the program's flat arrays; indexes are kept.
+  void MoveTo(Program& program);
+
+ private:
+  uint32_t Intern(Formula formula, std::vector<uint32_t> children);
+  uint32_t Combine(FormulaKind kind, std::vector<uint32_t> operands);
+
+  std::vector<Formula> formulas_;
+  std::vector<uint32_t> children_;
+  absl::flat_hash_map<std::string, uint32_t> index_;
+  absl::node_hash_map<uint32_t, std::vector<uint32_t>> predicates_;  // stable references
+};
+
+}  // namespace verdict::compiler
+
+#endif  // VERDICT_COMPILER_FORMULA_H_

@@ -1,0 +1,343 @@
+#include "compiler/lower.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace verdict::compiler {
+namespace {
+
+std::optional<int64_t> FoldInt(const TExpr& expr) {
+  switch (expr.kind) {
+    case TExprKind::kLiteral:
+      return expr.int_value;
+    case TExprKind::kNegate: {
+      std::optional<int64_t> value = FoldInt(expr.children[0]);
+      int64_t out;
+      if (!value || __builtin_sub_overflow(int64_t{0}, *value, &out)) {
+        return std::nullopt;
+      }
+      return out;
+    }
+    case TExprKind::kAdd:
+    case TExprKind::kSubtract: {
+      std::optional<int64_t> left = FoldInt(expr.children[0]);
+      std::optional<int64_t> right = FoldInt(expr.children[1]);
+      int64_t out;
+      if (!left || !right) return std::nullopt;
+      bool overflow = expr.kind == TExprKind::kAdd
+                          ? __builtin_add_overflow(*left, *right, &out)
+                          : __builtin_sub_overflow(*left, *right, &out);
+      if (overflow) return std::nullopt;
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+bool CompareInts(int64_t left, CompareOp op, int64_t right) {
+  switch (op) {
+    case CompareOp::kEq: return left == right;
+    case CompareOp::kNe: return left != right;
+    case CompareOp::kLt: return left < right;
+    case CompareOp::kLe: return left <= right;
+    case CompareOp::kGt: return left > right;
+    case CompareOp::kGe: return left >= right;
+  }
+  return false;
+}
+
+IntOp ToIntOp(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq: return IntOp::kEq;
+    case CompareOp::kNe: return IntOp::kNe;
+    case CompareOp::kLt: return IntOp::kLt;
+    case CompareOp::kLe: return IntOp::kLe;
+    case CompareOp::kGt: return IntOp::kGt;
+    case CompareOp::kGe: return IntOp::kGe;
+  }
+  return IntOp::kEq;
+}
+
+class Lowerer {
+ public:
+  Lowerer(const CheckedSet& checked, Program& program, FormulaStore& store)
+      : checked_(checked), program_(program), store_(store) {}
+
+  void Run();
+
+ private:
+  uint32_t LowerExpr(const TExpr& expr);
+  uint32_t LowerCompare(const TExpr& expr);
+  uint32_t LowerEquality(const TExpr& left, const TExpr& right);
+  uint32_t LowerIntCompare(const TExpr& expr);
+  uint32_t LowerIn(const TExpr& expr);
+  uint32_t LowerStringTest(const TExpr& expr);
+  void EmitInt(const TExpr& expr, std::vector<IntInstr>& code);
+
+  uint32_t Bool(bool value) {
+    return store_.Constant(value ? Truth::kTrue : Truth::kFalse);
+  }
+  uint32_t Symbol(std::string_view text) { return InternSymbol(program_, text); }
+  uint32_t ConstSet(const std::vector<std::string>& elements);
+  uint32_t ListSymbol(const std::vector<std::string>& elements) {
+    std::string encoded;
+    for (const std::string& element : elements) {
+      encoded.push_back(kListSeparator);
+      encoded += element;
+    }
+    return Symbol(encoded);
+  }
+  // Interns `predicate` and returns its atom formula.
+  uint32_t Atom(Predicate predicate);
+
+  const CheckedSet& checked_;
+  Program& program_;
+  FormulaStore& store_;
+  absl::flat_hash_map<std::string, uint32_t> predicate_index_;
+  absl::flat_hash_map<std::string, uint32_t> const_set_index_;
+};
+
+std::string PredicateKey(const Predicate& p) {
+  std::string key = absl::StrCat(static_cast<int>(p.kind), "|",
+                                 static_cast<int>(p.op), "|", p.slot, "|",
+                                 p.slot2, "|", p.symbol, "|", p.set, "|",
+                                 p.text.size(), ":", p.text);
+  for (const auto* code : {&p.left, &p.right}) {
+    absl::StrAppend(&key, "|");
+    for (const IntInstr& instr : *code) {
+      absl::StrAppend(&key, static_cast<int>(instr.opcode), ",", instr.slot,
+                      ",", instr.value, ";");
+    }
+  }
+  return key;
+}
+
+void Lowerer::Run() {
+  for (const Attribute& attribute : checked_.attributes) {
+    uint32_t slot = static_cast<uint32_t>(program_.slots.size());
+    program_.slots.push_back(
+        SlotInfo{attribute.path, attribute.group, attribute.type,
+                 attribute.optional});
+    program_.slot_index[attribute.path] = slot;
+  }
+  program_.env_now_slot = program_.FindSlot("env.now");
+  if (program_.env_now_slot != kNoSlot &&
+      program_.slots[program_.env_now_slot].type != Type::kTimestamp) {
+    program_.env_now_slot = kNoSlot;
+  }
+  for (const CheckedPolicy& policy : checked_.policies) {
+    program_.policies.push_back(PolicyInfo{
+        policy.id,
+        policy.effect == Effect::kPermit ? PolicyEffect::kPermit
+                                         : PolicyEffect::kForbid,
+        FormatLocation(policy.span)});
+    program_.policy_formulas.push_back(
+        policy.has_condition ? LowerExpr(policy.condition) : Bool(true));
+  }
+}
+
+uint32_t Lowerer::Atom(Predicate predicate) {
+  std::string key = PredicateKey(predicate);
+  auto [it, inserted] = predicate_index_.try_emplace(
+      key, static_cast<uint32_t>(program_.predicates.size()));
+  if (inserted) program_.predicates.push_back(std::move(predicate));
+  return store_.Atom(it->second);
+}
+
+uint32_t Lowerer::ConstSet(const std::vector<std::string>& elements) {
+  std::vector<uint32_t> symbols;
+  for (const std::string& element : elements) symbols.push_back(Symbol(element));
+  std::sort(symbols.begin(), symbols.end());
+  std::string key = absl::StrJoin(symbols, ",");
+  auto [it, inserted] = const_set_index_.try_emplace(
+      key, static_cast<uint32_t>(program_.const_sets.size()));
+  if (inserted) program_.const_sets.push_back(std::move(symbols));
+  return it->second;
+}
+
+uint32_t Lowerer::LowerExpr(const TExpr& expr) {
+  switch (expr.kind) {
+    case TExprKind::kLiteral:
+      return Bool(expr.bool_value);
+    case TExprKind::kAttribute: {
+      Predicate p;
+      p.kind = PredicateKind::kBoolIs;
+      p.slot = expr.attribute;
+      return Atom(std::move(p));
+    }
+    case TExprKind::kHas: {
+      Predicate p;
+      p.kind = PredicateKind::kHas;
+      p.slot = expr.attribute;
+      return Atom(std::move(p));
+    }
+    case TExprKind::kNot:
+      return store_.Not(LowerExpr(expr.children[0]));
+    case TExprKind::kAnd:
+    case TExprKind::kOr: {
+      std::vector<uint32_t> operands;
+      for (const TExpr& child : expr.children) operands.push_back(LowerExpr(child));
+      return expr.kind == TExprKind::kAnd ? store_.And(std::move(operands))
+                                          : store_.Or(std::move(operands));
+    }
+    case TExprKind::kCompare:
+      return LowerCompare(expr);
+    case TExprKind::kIn:
+      return LowerIn(expr);
+    case TExprKind::kStartsWith:
+    case TExprKind::kEndsWith:
+      return LowerStringTest(expr);
+    default:
+      break;  // arithmetic never has type bool
+  }
+  return store_.Constant(Truth::kFalse);
+}
+
+uint32_t Lowerer::LowerCompare(const TExpr& expr) {
+  const TExpr& left = expr.children[0];
+  const TExpr& right = expr.children[1];
+  if (left.type == Type::kInt || left.type == Type::kTimestamp ||
+      left.type == Type::kDuration) {
+    return LowerIntCompare(expr);
+  }
+  uint32_t equal = LowerEquality(left, right);
+  return expr.compare_op == CompareOp::kNe ? store_.Not(equal) : equal;
+}
+
+uint32_t Lowerer::LowerEquality(const TExpr& left, const TExpr& right) {
+  const bool left_literal = left.kind == TExprKind::kLiteral;
+  const bool right_literal = right.kind == TExprKind::kLiteral;
+  if (left.type == Type::kBool) {
+    // a == b is (a and b) or (not a and not b): errored when either errs.
+    uint32_t a = LowerExpr(left);
+    uint32_t b = LowerExpr(right);
+    return store_.Or({store_.And({a, b}),
+                      store_.And({store_.Not(a), store_.Not(b)})});
+  }
+  if (left_literal && right_literal) {
+    return Bool(left.text == right.text && left.elements == right.elements);
+  }
+  const TExpr& attribute = left_literal ? right : left;
+  const TExpr& other = left_literal ? left : right;
+  Predicate p;
+  p.slot = attribute.attribute;
+  if (other.kind == TExprKind::kAttribute) {
+    p.kind = PredicateKind::kStrEqSlot;
+    p.slot = std::min(left.attribute, right.attribute);
+    p.slot2 = std::max(left.attribute, right.attribute);
+  } else if (attribute.type == Type::kString) {
+    p.kind = PredicateKind::kStrEq;
+    p.symbol = Symbol(other.text);
+  } else if (attribute.type == Type::kStringList) {
+    p.kind = PredicateKind::kStrEq;
+    p.symbol = ListSymbol(other.elements);
+  } else {
+    p.kind = PredicateKind::kSetEqConst;
+    p.set = ConstSet(other.elements);
+  }
+  return Atom(std::move(p));
+}
+
+void Lowerer::EmitInt(const TExpr& expr, std::vector<IntInstr>& code) {
+  IntInstr instr;
+  switch (expr.kind) {
+    case TExprKind::kLiteral:
+      instr.opcode = IntOpcode::kPushConst;
+      instr.value = expr.int_value;
+      break;
+    case TExprKind::kAttribute:
+      instr.opcode = IntOpcode::kPushSlot;
+      instr.slot = expr.attribute;
+      break;
+    case TExprKind::kNegate:
+      EmitInt(expr.children[0], code);
+      instr.opcode = IntOpcode::kNegate;
+      break;
+    default:
+      EmitInt(expr.children[0], code);
+      EmitInt(expr.children[1], code);
+      instr.opcode =
+          expr.kind == TExprKind::kAdd ? IntOpcode::kAdd : IntOpcode::kSub;
+      break;
+  }
+  code.push_back(instr);
+}
+
+uint32_t Lowerer::LowerIntCompare(const TExpr& expr) {
+  std::optional<int64_t> left = FoldInt(expr.children[0]);
+  std::optional<int64_t> right = FoldInt(expr.children[1]);
+  if (left && right) return Bool(CompareInts(*left, expr.compare_op, *right));
+  Predicate p;
+  p.kind = PredicateKind::kIntCompare;
+  p.op = ToIntOp(expr.compare_op);
+  EmitInt(expr.children[0], p.left);
+  EmitInt(expr.children[1], p.right);
+  return Atom(std::move(p));
+}
+
+uint32_t Lowerer::LowerIn(const TExpr& expr) {
+  const TExpr& element = expr.children[0];
+  const TExpr& set = expr.children[1];
+  const bool element_literal = element.kind == TExprKind::kLiteral;
+  Predicate p;
+  if (set.kind == TExprKind::kLiteral) {
+    if (element_literal) {
+      return Bool(std::binary_search(set.elements.begin(), set.elements.end(),
+                                     element.text));
+    }
+    p.slot = element.attribute;
+    if (set.elements.size() == 1) {
+      p.kind = PredicateKind::kStrEq;
+      p.symbol = Symbol(set.elements[0]);
+    } else {
+      p.kind = PredicateKind::kStrInConst;
+      p.set = ConstSet(set.elements);
+    }
+  } else if (element_literal) {
+    p.kind = PredicateKind::kSetContains;
+    p.slot = set.attribute;
+    p.symbol = Symbol(element.text);
+  } else {
+    p.kind = PredicateKind::kSetContainsSlot;
+    p.slot = set.attribute;
+    p.slot2 = element.attribute;
+  }
+  return Atom(std::move(p));
+}
+
+uint32_t Lowerer::LowerStringTest(const TExpr& expr) {
+  const TExpr& receiver = expr.children[0];
+  const std::string& affix = expr.children[1].text;
+  const bool starts = expr.kind == TExprKind::kStartsWith;
+  if (receiver.kind == TExprKind::kLiteral) {
+    std::string_view text = receiver.text;
+    return Bool(starts ? text.starts_with(affix) : text.ends_with(affix));
+  }
+  Predicate p;
+  p.kind = starts ? PredicateKind::kStrStartsWith : PredicateKind::kStrEndsWith;
+  p.slot = receiver.attribute;
+  p.text = affix;
+  return Atom(std::move(p));
+}
+
+}  // namespace
+
+uint32_t InternSymbol(Program& program, std::string_view text) {
+  auto [it, inserted] = program.symbol_index.try_emplace(
+      std::string(text), static_cast<uint32_t>(program.symbols.size()));
+  if (inserted) program.symbols.emplace_back(text);
+  return it->second;
+}
+
+void Lower(const CheckedSet& checked, Program& program, FormulaStore& store) {
+  Lowerer(checked, program, store).Run();
+}
+
+}  // namespace verdict::compiler

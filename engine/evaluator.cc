@@ -1,0 +1,313 @@
+#include "engine/evaluator.h"
+
+#include <algorithm>
+#include <array>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace verdict {
+namespace {
+
+// Runs postfix integer code with overflow checks. Returns false when a slot
+// is absent or an operation overflows.
+bool RunIntCode(const std::vector<IntInstr>& code, const Frame& frame,
+                int64_t& result) {
+  std::array<int64_t, kMaxIntStack> stack;
+  size_t depth = 0;
+  for (const IntInstr& instr : code) {
+    switch (instr.opcode) {
+      case IntOpcode::kPushSlot: {
+        const SlotValue& value = frame.slot(instr.slot);
+        if (!value.present) return false;
+        stack[depth++] = value.integer;
+        break;
+      }
+      case IntOpcode::kPushConst:
+        stack[depth++] = instr.value;
+        break;
+      case IntOpcode::kNegate:
+        if (__builtin_sub_overflow(int64_t{0}, stack[depth - 1],
+                                   &stack[depth - 1])) {
+          return false;
+        }
+        break;
+      case IntOpcode::kAdd:
+      case IntOpcode::kSub: {
+        int64_t right = stack[--depth];
+        int64_t& left = stack[depth - 1];
+        bool overflow = instr.opcode == IntOpcode::kAdd
+                            ? __builtin_add_overflow(left, right, &left)
+                            : __builtin_sub_overflow(left, right, &left);
+        if (overflow) return false;
+        break;
+      }
+    }
+  }
+  result = stack[0];
+  return true;
+}
+
+bool CompareInts(int64_t left, IntOp op, int64_t right) {
+  switch (op) {
+    case IntOp::kEq: return left == right;
+    case IntOp::kNe: return left != right;
+    case IntOp::kLt: return left < right;
+    case IntOp::kLe: return left <= right;
+    case IntOp::kGt: return left > right;
+    case IntOp::kGe: return left >= right;
+  }
+  return false;
+}
+
+Truth FromBool(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
+
+bool Contains(std::span<const uint32_t> sorted, uint32_t symbol) {
+  return std::binary_search(sorted.begin(), sorted.end(), symbol);
+}
+
+uint32_t SwitchTarget(const Program& program, const Node& node,
+                      uint32_t symbol) {
+  const SwitchEntry* table = program.switch_entries.data() + node.b;
+  const uint32_t mask = node.c - 1;
+  for (uint32_t index = SwitchHash(symbol, node.c);;
+       index = (index + 1) & mask) {
+    if (table[index].symbol == symbol) return table[index].target;
+    if (table[index].symbol == kNoSymbol) return node.children[0];
+  }
+}
+
+// Returns the first predicate under `formula` that errors on this request;
+// called only for formulas that evaluated to kError.
+uint32_t FindErrorPredicate(const Program& program, const Frame& frame,
+                            uint32_t formula) {
+  const Formula& node = program.formulas[formula];
+  if (node.kind == FormulaKind::kConst) return node.predicate;
+  if (node.kind == FormulaKind::kAtom) return node.predicate;
+  for (uint32_t i = 0; i < node.count; ++i) {
+    uint32_t child = program.formula_children[node.begin + i];
+    if (EvaluateFormula(program, frame, child) == Truth::kError) {
+      return FindErrorPredicate(program, frame, child);
+    }
+  }
+  return 0;
+}
+
+// A per-thread generator for decision ids, seeded once from the OS.
+DecisionId NextDecisionId() {
+  thread_local std::mt19937_64 generator(std::random_device{}());
+  DecisionId id{generator(), generator()};
+  id.high = (id.high & ~0xF000ull) | 0x4000ull;            // version 4
+  id.low = (id.low & ~(0xC000ull << 48)) | (0x8000ull << 48);  // variant 1
+  return id;
+}
+
+}  // namespace
+
+std::string DecisionId::ToString() const {
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", high >> 32,
+                         (high >> 16) & 0xFFFF, high & 0xFFFF, low >> 48,
+                         low & 0xFFFFFFFFFFFFull);
+}
+
+Truth EvaluatePredicate(const Program& program, const Frame& frame,
+                        uint32_t predicate) {
+  const Predicate& p = program.predicates[predicate];
+  if (p.kind == PredicateKind::kIntCompare) {
+    int64_t left, right;
+    if (!RunIntCode(p.left, frame, left) || !RunIntCode(p.right, frame, right)) {
+      return Truth::kError;
+    }
+    return FromBool(CompareInts(left, p.op, right));
+  }
+  const SlotValue& value = frame.slot(p.slot);
+  if (p.kind == PredicateKind::kHas) return FromBool(value.present);
+  if (!value.present) return Truth::kError;
+  switch (p.kind) {
+    case PredicateKind::kBoolIs:
+      return FromBool(value.integer != 0);
+    case PredicateKind::kStrEq:
+      return FromBool(value.symbol == p.symbol);
+    case PredicateKind::kStrInConst:
+      return FromBool(Contains(program.const_sets[p.set], value.symbol));
+    case PredicateKind::kStrStartsWith:
+      return FromBool(frame.Text(value).starts_with(p.text));
+    case PredicateKind::kStrEndsWith:
+      return FromBool(frame.Text(value).ends_with(p.text));
+    case PredicateKind::kSetContains:
+      return FromBool(Contains(frame.Set(value), p.symbol));
+    case PredicateKind::kSetEqConst: {
+      std::span<const uint32_t> given = frame.Set(value);
+      const std::vector<uint32_t>& expected = program.const_sets[p.set];
+      return FromBool(std::equal(given.begin(), given.end(), expected.begin(),
+                                 expected.end()));
+    }
+    case PredicateKind::kStrEqSlot:
+    case PredicateKind::kSetContainsSlot: {
+      const SlotValue& other = frame.slot(p.slot2);
+      if (!other.present) return Truth::kError;
+      if (p.kind == PredicateKind::kStrEqSlot) {
+        return FromBool(value.symbol == other.symbol);
+      }
+      return FromBool(Contains(frame.Set(value), other.symbol));
+    }
+    default:
+      return Truth::kError;
+  }
+}
+
+Truth EvaluateFormula(const Program& program, const Frame& frame,
+                      uint32_t formula) {
+  const Formula& node = program.formulas[formula];
+  switch (node.kind) {
+    case FormulaKind::kConst:
+      return node.constant;
+    case FormulaKind::kAtom:
+      return EvaluatePredicate(program, frame, node.predicate);
+    case FormulaKind::kNot: {
+      Truth inner =
+          EvaluateFormula(program, frame, program.formula_children[node.begin]);
+      if (inner == Truth::kError) return inner;
+      return inner == Truth::kTrue ? Truth::kFalse : Truth::kTrue;
+    }
+    case FormulaKind::kAnd:
+    case FormulaKind::kOr: {
+      const Truth dominant =
+          node.kind == FormulaKind::kAnd ? Truth::kFalse : Truth::kTrue;
+      bool errored = false;
+      for (uint32_t i = 0; i < node.count; ++i) {
+        Truth value = EvaluateFormula(program, frame,
+                                      program.formula_children[node.begin + i]);
+        if (value == dominant) return dominant;
+        errored |= value == Truth::kError;
+      }
+      if (errored) return Truth::kError;
+      return node.kind == FormulaKind::kAnd ? Truth::kTrue : Truth::kFalse;
+    }
+  }
+  return Truth::kError;
+}
+
+Decision Evaluate(const Program& program, Frame& frame) {
+  frame.permits.clear();
+  frame.forbids.clear();
+  frame.errors.clear();
+  Decision decision;
+  decision.id = NextDecisionId();
+  if (!frame.conflicts().empty()) {
+    decision.conflict = true;
+    return decision;
+  }
+
+  // The hot loop: one switch lookup or predicate test per level.
+  uint32_t index = program.root;
+  for (;;) {
+    const Node& node = program.nodes[index];
+    if (node.kind == NodeKind::kLeaf) break;
+    if (node.kind == NodeKind::kTest) {
+      Truth truth = EvaluatePredicate(program, frame, node.a);
+      index = node.children[static_cast<int>(truth)];
+      continue;
+    }
+    const SlotValue& value = frame.slot(node.a);
+    index = value.present ? SwitchTarget(program, node, value.symbol)
+                          : node.children[1];
+  }
+
+  const Leaf& leaf = program.leaves[program.nodes[index].a];
+  auto policies = program.leaf_policies.begin();
+  frame.permits.assign(policies + leaf.permits_begin,
+                       policies + leaf.permits_begin + leaf.permits_count);
+  frame.forbids.assign(policies + leaf.forbids_begin,
+                       policies + leaf.forbids_begin + leaf.forbids_count);
+  auto errors = program.leaf_errors.begin() + leaf.errors_begin;
+  frame.errors.assign(errors, errors + leaf.errors_count);
+  for (uint32_t i = 0; i < leaf.residual_count; ++i) {
+    const ResidualPolicy& residual =
+        program.leaf_residuals[leaf.residual_begin + i];
+    Truth truth = EvaluateFormula(program, frame, residual.formula);
+    bool permit =
+        program.policies[residual.policy].effect == PolicyEffect::kPermit;
+    if (truth == Truth::kTrue) {
+      (permit ? frame.permits : frame.forbids).push_back(residual.policy);
+    } else if (truth == Truth::kError) {
+      frame.errors.push_back(ErroredPolicy{
+          residual.policy,
+          FindErrorPredicate(program, frame, residual.formula)});
+    }
+  }
+
+  bool forbid_errored = std::any_of(
+      frame.errors.begin(), frame.errors.end(), [&](const ErroredPolicy& e) {
+        return program.policies[e.policy].effect == PolicyEffect::kForbid;
+      });
+  if (!frame.forbids.empty() || forbid_errored) {
+    // Permits are not reported once a forbid decides; see the DAG builder.
+    std::erase_if(frame.errors, [&](const ErroredPolicy& e) {
+      return program.policies[e.policy].effect == PolicyEffect::kPermit;
+    });
+    decision.determining = frame.forbids;
+  } else if (!frame.permits.empty()) {
+    decision.permit = true;
+    decision.determining = frame.permits;
+  }
+  decision.errors = frame.errors;
+  return decision;
+}
+
+std::string DescribeError(const Program& program, const Frame& frame,
+                          uint32_t predicate) {
+  const Predicate& p = program.predicates[predicate];
+  std::vector<uint32_t> slots;
+  if (p.slot != kNoSlot) slots.push_back(p.slot);
+  if (p.slot2 != kNoSlot) slots.push_back(p.slot2);
+  for (const auto* code : {&p.left, &p.right}) {
+    for (const IntInstr& instr : *code) {
+      if (instr.opcode == IntOpcode::kPushSlot) slots.push_back(instr.slot);
+    }
+  }
+  for (uint32_t slot : slots) {
+    if (!frame.slot(slot).present) {
+      return absl::StrCat("attribute ", program.slots[slot].path,
+                          " is absent");
+    }
+  }
+  if (p.kind == PredicateKind::kIntCompare) {
+    return absl::StrCat("integer overflow in `",
+                        program.DescribePredicate(predicate), "`");
+  }
+  return absl::StrCat("could not evaluate `",
+                      program.DescribePredicate(predicate), "`");
+}
+
+std::vector<std::string> DecisionReasons(const Program& program,
+                                         const Frame& frame,
+                                         const Decision& decision) {
+  std::vector<std::string> reasons;
+  if (decision.conflict) {
+    for (const std::string& path : frame.conflicts()) {
+      reasons.push_back(absl::StrCat("attribute_conflict:", path));
+    }
+    return reasons;
+  }
+  for (uint32_t policy : frame.forbids) {
+    reasons.push_back(absl::StrCat("forbid:", program.policies[policy].id));
+  }
+  for (const ErroredPolicy& error : decision.errors) {
+    if (program.policies[error.policy].effect == PolicyEffect::kForbid) {
+      reasons.push_back(
+          absl::StrCat("forbid_error:", program.policies[error.policy].id));
+    }
+  }
+  if (decision.permit) {
+    for (uint32_t policy : decision.determining) {
+      reasons.push_back(absl::StrCat("permit:", program.policies[policy].id));
+    }
+  } else if (reasons.empty()) {
+    reasons.push_back("default_deny");
+  }
+  return reasons;
+}
+
+}  // namespace verdict

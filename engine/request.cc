@@ -1,0 +1,224 @@
+#include "engine/request.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "engine/absl_compat.h"
+
+namespace verdict {
+namespace {
+
+bool AcceptsBool(Type type) { return type == Type::kBool; }
+bool AcceptsInt(Type type) {
+  return type == Type::kInt || type == Type::kTimestamp ||
+         type == Type::kDuration;
+}
+bool AcceptsString(Type type) {
+  return type == Type::kString || type == Type::kTimestamp;
+}
+bool AcceptsStrings(Type type) {
+  return type == Type::kStringSet || type == Type::kStringList;
+}
+
+// Quotes a request value for an error message, cut to a readable length.
+std::string Excerpt(std::string_view value) {
+  constexpr size_t kMaxShown = 64;
+  if (value.size() <= kMaxShown) return absl::StrCat("\"", ToAbsl(value), "\"");
+  return absl::StrCat("\"", ToAbsl(value.substr(0, kMaxShown)), "...\"");
+}
+
+}  // namespace
+
+void Frame::Reset(const Program& program) {
+  program_ = &program;
+  slots_.assign(program.slots.size(), SlotValue{});
+  text_arena_.clear();
+  set_pool_.clear();
+  dynamic_symbols_.clear();
+  dynamic_texts_.clear();
+  conflicts_.clear();
+  permits.clear();
+  forbids.clear();
+  errors.clear();
+}
+
+uint32_t Frame::Intern(std::string_view text) {
+  uint32_t symbol = program_->FindSymbol(text);
+  if (symbol != kNoSymbol) return symbol;
+  auto found = dynamic_symbols_.find(ToAbsl(text));
+  if (found != dynamic_symbols_.end()) return found->second;
+  uint32_t next = static_cast<uint32_t>(program_->symbols.size() +
+                                        dynamic_symbols_.size());
+  auto [it, inserted] = dynamic_symbols_.try_emplace(std::string(text), next);
+  if (inserted) dynamic_texts_.push_back(&it->first);
+  return it->second;
+}
+
+std::string_view Frame::SymbolText(uint32_t symbol) const {
+  if (symbol < program_->symbols.size()) return program_->symbols[symbol];
+  return *dynamic_texts_[symbol - program_->symbols.size()];
+}
+
+RequestBuilder::RequestBuilder(const Program& program, Frame& frame)
+    : program_(program), frame_(frame) {}
+
+absl::Status RequestBuilder::Lookup(std::string_view path,
+                                    std::string_view given,
+                                    bool (*accepts)(Type), uint32_t& slot) {
+  slot = program_.FindSlot(path);
+  if (slot == kNoSlot || accepts(program_.slots[slot].type)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("request attribute ", ToAbsl(path), ": expected ",
+                   ToAbsl(TypeName(program_.slots[slot].type)), ", got ",
+                   ToAbsl(given)));
+}
+
+absl::Status RequestBuilder::SetBool(std::string_view path, bool value) {
+  uint32_t slot;
+  absl::Status status =
+      Lookup(path, value ? "true" : "false", AcceptsBool, slot);
+  if (!status.ok() || slot == kNoSlot) return status;
+  SlotValue& out = frame_.slots_[slot];
+  out = SlotValue{};
+  out.present = true;
+  out.integer = value ? 1 : 0;
+  return absl::OkStatus();
+}
+
+absl::Status RequestBuilder::SetInt(std::string_view path, int64_t value) {
+  uint32_t slot;
+  absl::Status status =
+      Lookup(path, absl::StrCat("the integer ", value), AcceptsInt, slot);
+  if (!status.ok() || slot == kNoSlot) return status;
+  SlotValue& out = frame_.slots_[slot];
+  out = SlotValue{};
+  out.present = true;
+  out.integer = value;
+  return absl::OkStatus();
+}
+
+absl::Status RequestBuilder::SetString(std::string_view path,
+                                       std::string_view value) {
+  uint32_t slot;
+  absl::Status status = Lookup(path, absl::StrCat("the string ", Excerpt(value)),
+                               AcceptsString, slot);
+  if (!status.ok() || slot == kNoSlot) return status;
+  SlotValue& out = frame_.slots_[slot];
+  out = SlotValue{};
+  if (program_.slots[slot].type == Type::kTimestamp) {
+    absl::Time time;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, std::string(value), &time,
+                         &error)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "request attribute ", ToAbsl(path), ": ", Excerpt(value),
+          " is not an RFC 3339 time such as 2026-01-01T00:00:00Z (", error,
+          "); give Unix seconds or an RFC 3339 string"));
+    }
+    out.present = true;
+    out.integer = absl::ToUnixSeconds(time);
+    return absl::OkStatus();
+  }
+  out.present = true;
+  out.text_begin = static_cast<uint32_t>(frame_.text_arena_.size());
+  out.text_size = static_cast<uint32_t>(value.size());
+  frame_.text_arena_.append(value);
+  out.symbol = frame_.Intern(value);
+  return absl::OkStatus();
+}
+
+absl::Status RequestBuilder::SetStrings(
+    std::string_view path, std::span<const std::string_view> values) {
+  uint32_t slot;
+  absl::Status status = Lookup(path, "a list of strings", AcceptsStrings, slot);
+  if (!status.ok() || slot == kNoSlot) return status;
+  SlotValue& out = frame_.slots_[slot];
+  out = SlotValue{};
+  out.present = true;
+  if (program_.slots[slot].type == Type::kStringList) {
+    for (std::string_view value : values) {
+      if (value.find(kListSeparator) != std::string_view::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "request attribute ", ToAbsl(path), ": element ", Excerpt(value),
+            " contains the byte 0x1F, which list elements may not contain"));
+      }
+    }
+    std::string joined;
+    for (std::string_view value : values) {
+      joined.push_back(kListSeparator);
+      joined.append(value);
+    }
+    out.symbol = frame_.Intern(joined);
+    return absl::OkStatus();
+  }
+  out.set_begin = static_cast<uint32_t>(frame_.set_pool_.size());
+  for (std::string_view value : values) {
+    frame_.set_pool_.push_back(frame_.Intern(value));
+  }
+  auto begin = frame_.set_pool_.begin() + out.set_begin;
+  std::sort(begin, frame_.set_pool_.end());
+  frame_.set_pool_.erase(std::unique(begin, frame_.set_pool_.end()),
+                         frame_.set_pool_.end());
+  out.set_size = static_cast<uint32_t>(frame_.set_pool_.size() - out.set_begin);
+  return absl::OkStatus();
+}
+
+void RequestBuilder::SetNull(std::string_view path) {
+  uint32_t slot = program_.FindSlot(path);
+  if (slot != kNoSlot) frame_.slots_[slot] = SlotValue{};
+}
+
+void RequestBuilder::JoinRecord(const DataJoin& join, const DataRecord& record) {
+  for (const DataValue& value : record.values) {
+    SlotValue& slot = frame_.slots_[value.slot];
+    const Type type = program_.slots[value.slot].type;
+    if (slot.present) {
+      bool equal;
+      if (type == Type::kString || type == Type::kStringList) {
+        equal = slot.symbol == value.symbol;
+      } else if (type == Type::kStringSet) {
+        std::span<const uint32_t> given = frame_.Set(slot);
+        equal = std::equal(given.begin(), given.end(), value.elements.begin(),
+                           value.elements.end());
+      } else {
+        equal = slot.integer == value.integer;
+      }
+      if (!equal) frame_.conflicts_.push_back(program_.slots[value.slot].path);
+      continue;
+    }
+    slot.present = true;
+    slot.integer = value.integer;
+    slot.symbol = value.symbol;
+    if (type == Type::kString) {
+      std::string_view text = program_.symbols[value.symbol];
+      slot.text_begin = static_cast<uint32_t>(frame_.text_arena_.size());
+      slot.text_size = static_cast<uint32_t>(text.size());
+      frame_.text_arena_.append(text);
+    } else if (type == Type::kStringSet) {
+      slot.set_begin = static_cast<uint32_t>(frame_.set_pool_.size());
+      slot.set_size = static_cast<uint32_t>(value.elements.size());
+      frame_.set_pool_.insert(frame_.set_pool_.end(), value.elements.begin(),
+                              value.elements.end());
+    }
+  }
+}
+
+void RequestBuilder::Finish(int64_t now_unix_seconds) {
+  for (const DataJoin& join : program_.joins) {
+    const SlotValue& key = frame_.slots_[join.key_slot];
+    if (!key.present) continue;
+    auto it = join.records.find(ToAbsl(frame_.Text(key)));
+    if (it != join.records.end()) JoinRecord(join, it->second);
+  }
+  if (program_.env_now_slot != kNoSlot &&
+      !frame_.slots_[program_.env_now_slot].present) {
+    SlotValue& now = frame_.slots_[program_.env_now_slot];
+    now.present = true;
+    now.integer = now_unix_seconds;
+  }
+}
+
+}  // namespace verdict

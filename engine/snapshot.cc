@@ -1,0 +1,27 @@
+#include "engine/snapshot.h"
+
+#include <utility>
+
+namespace verdict {
+
+void ProgramStore::Publish(std::shared_ptr<const Program> program) {
+  current_.store(std::move(program), std::memory_order_release);
+  // Release: a reader that acquires this version sees the store above.
+  version_.fetch_add(1, std::memory_order_release);
+}
+
+std::shared_ptr<const Program> ProgramStore::Current() const {
+  return current_.load(std::memory_order_acquire);
+}
+
+const Program* ProgramStore::Reader::Acquire() {
+  // Acquire pairs with the release increment in Publish.
+  uint64_t version = store_->version_.load(std::memory_order_acquire);
+  if (version != seen_version_) {
+    cached_ = store_->Current();
+    seen_version_ = version;
+  }
+  return cached_.get();
+}
+
+}  // namespace verdict

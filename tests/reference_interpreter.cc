@@ -1,0 +1,244 @@
+#include "tests/reference_interpreter.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+
+namespace verdict::testing {
+namespace {
+
+using compiler::CheckedSet;
+using compiler::CompareOp;
+using compiler::TExpr;
+using compiler::TExprKind;
+
+// A value during reference evaluation; kError stands for "unknown".
+struct Value {
+  enum Kind { kError, kBool, kInt, kString, kSet, kList } kind = kError;
+  bool boolean = false;
+  int64_t integer = 0;
+  std::string text;
+  std::set<std::string> set;
+  std::vector<std::string> list;
+};
+
+Value Error() { return Value{}; }
+Value Bool(bool b) {
+  Value v;
+  v.kind = Value::kBool;
+  v.boolean = b;
+  return v;
+}
+Value Int(int64_t i) {
+  Value v;
+  v.kind = Value::kInt;
+  v.integer = i;
+  return v;
+}
+
+class Interpreter {
+ public:
+  Interpreter(const Program& program, const Frame& frame)
+      : program_(program), frame_(frame) {}
+
+  Value Eval(const TExpr& expr);
+
+ private:
+  Value ReadAttribute(uint32_t slot);
+  Value Literal(const TExpr& expr);
+  Value Logic(const TExpr& expr);
+  Value Compare(const TExpr& expr);
+  Value Arithmetic(const TExpr& expr);
+
+  const Program& program_;
+  const Frame& frame_;
+};
+
+Value Interpreter::ReadAttribute(uint32_t slot) {
+  const SlotValue& raw = frame_.slot(slot);
+  if (!raw.present) return Error();
+  Value v;
+  switch (program_.slots[slot].type) {
+    case Type::kBool:
+      return Bool(raw.integer != 0);
+    case Type::kInt:
+    case Type::kTimestamp:
+    case Type::kDuration:
+      return Int(raw.integer);
+    case Type::kString:
+      v.kind = Value::kString;
+      v.text = std::string(frame_.Text(raw));
+      return v;
+    case Type::kStringSet:
+      v.kind = Value::kSet;
+      for (uint32_t symbol : frame_.Set(raw)) {
+        v.set.insert(std::string(frame_.SymbolText(symbol)));
+      }
+      return v;
+    case Type::kStringList: {
+      v.kind = Value::kList;
+      // Each element is preceded by the separator.
+      std::string_view encoded = frame_.SymbolText(raw.symbol);
+      size_t start = 0;
+      while (start < encoded.size()) {
+        size_t next = encoded.find(kListSeparator, start + 1);
+        if (next == std::string_view::npos) next = encoded.size();
+        v.list.emplace_back(encoded.substr(start + 1, next - start - 1));
+        start = next;
+      }
+      return v;
+    }
+  }
+  return Error();
+}
+
+Value Interpreter::Literal(const TExpr& expr) {
+  Value v;
+  switch (expr.type) {
+    case Type::kBool:
+      return Bool(expr.bool_value);
+    case Type::kString:
+      v.kind = Value::kString;
+      v.text = expr.text;
+      return v;
+    case Type::kStringSet:
+      v.kind = Value::kSet;
+      v.set.insert(expr.elements.begin(), expr.elements.end());
+      return v;
+    case Type::kStringList:
+      v.kind = Value::kList;
+      v.list = expr.elements;
+      return v;
+    default:
+      return Int(expr.int_value);
+  }
+}
+
+Value Interpreter::Eval(const TExpr& expr) {
+  switch (expr.kind) {
+    case TExprKind::kLiteral:
+      return Literal(expr);
+    case TExprKind::kAttribute:
+      return ReadAttribute(expr.attribute);
+    case TExprKind::kHas:
+      return Bool(frame_.slot(expr.attribute).present);
+    case TExprKind::kNot:
+    case TExprKind::kAnd:
+    case TExprKind::kOr:
+      return Logic(expr);
+    case TExprKind::kCompare:
+      return Compare(expr);
+    case TExprKind::kAdd:
+    case TExprKind::kSubtract:
+    case TExprKind::kNegate:
+      return Arithmetic(expr);
+    case TExprKind::kIn: {
+      Value element = Eval(expr.children[0]);
+      Value set = Eval(expr.children[1]);
+      if (element.kind == Value::kError || set.kind == Value::kError) {
+        return Error();
+      }
+      return Bool(set.set.count(element.text) > 0);
+    }
+    case TExprKind::kStartsWith:
+    case TExprKind::kEndsWith: {
+      Value text = Eval(expr.children[0]);
+      Value affix = Eval(expr.children[1]);
+      if (text.kind == Value::kError) return Error();
+      std::string_view view = text.text;
+      return Bool(expr.kind == TExprKind::kStartsWith
+                      ? view.starts_with(affix.text)
+                      : view.ends_with(affix.text));
+    }
+  }
+  return Error();
+}
+
+Value Interpreter::Logic(const TExpr& expr) {
+  if (expr.kind == TExprKind::kNot) {
+    Value inner = Eval(expr.children[0]);
+    if (inner.kind == Value::kError) return inner;
+    return Bool(!inner.boolean);
+  }
+  // Kleene logic: a deciding operand wins over an unknown one.
+  const bool deciding = expr.kind == TExprKind::kOr;
+  bool unknown = false;
+  for (const TExpr& child : expr.children) {
+    Value value = Eval(child);
+    if (value.kind == Value::kError) {
+      unknown = true;
+    } else if (value.boolean == deciding) {
+      return Bool(deciding);
+    }
+  }
+  return unknown ? Error() : Bool(!deciding);
+}
+
+Value Interpreter::Compare(const TExpr& expr) {
+  Value left = Eval(expr.children[0]);
+  Value right = Eval(expr.children[1]);
+  if (left.kind == Value::kError || right.kind == Value::kError) return Error();
+  switch (expr.compare_op) {
+    case CompareOp::kEq:
+    case CompareOp::kNe: {
+      bool equal = left.boolean == right.boolean &&
+                   left.integer == right.integer && left.text == right.text &&
+                   left.set == right.set && left.list == right.list;
+      return Bool(expr.compare_op == CompareOp::kEq ? equal : !equal);
+    }
+    case CompareOp::kLt: return Bool(left.integer < right.integer);
+    case CompareOp::kLe: return Bool(left.integer <= right.integer);
+    case CompareOp::kGt: return Bool(left.integer > right.integer);
+    case CompareOp::kGe: return Bool(left.integer >= right.integer);
+  }
+  return Error();
+}
+
+Value Interpreter::Arithmetic(const TExpr& expr) {
+  Value left = Eval(expr.children[0]);
+  if (left.kind == Value::kError) return left;
+  int64_t out;
+  if (expr.kind == TExprKind::kNegate) {
+    if (__builtin_sub_overflow(int64_t{0}, left.integer, &out)) return Error();
+    return Int(out);
+  }
+  Value right = Eval(expr.children[1]);
+  if (right.kind == Value::kError) return right;
+  bool overflow = expr.kind == TExprKind::kAdd
+                      ? __builtin_add_overflow(left.integer, right.integer, &out)
+                      : __builtin_sub_overflow(left.integer, right.integer, &out);
+  return overflow ? Error() : Int(out);
+}
+
+}  // namespace
+
+ReferenceDecision ReferenceEvaluate(const CheckedSet& checked,
+                                    const Program& program,
+                                    const Frame& frame) {
+  ReferenceDecision decision;
+  if (!frame.conflicts().empty()) return decision;
+  Interpreter interpreter(program, frame);
+  std::set<std::string> permits, forbids, permit_errors, forbid_errors;
+  for (const compiler::CheckedPolicy& policy : checked.policies) {
+    Value value = policy.has_condition ? interpreter.Eval(policy.condition)
+                                       : Bool(true);
+    bool permit = policy.effect == compiler::Effect::kPermit;
+    if (value.kind == Value::kError) {
+      (permit ? permit_errors : forbid_errors).insert(policy.id);
+    } else if (value.boolean) {
+      (permit ? permits : forbids).insert(policy.id);
+    }
+  }
+  if (!forbids.empty() || !forbid_errors.empty()) {
+    decision.determining = forbids;
+    decision.errored = forbid_errors;
+    return decision;
+  }
+  decision.permit = !permits.empty();
+  decision.determining = permits;
+  decision.errored = permit_errors;
+  return decision;
+}
+
+}  // namespace verdict::testing

@@ -1,0 +1,34 @@
+// A deliberately simple evaluator that walks the checked AST, used only by
+// tests to check the compiled DAG. It shares request decoding (the Frame)
+// with the engine but none of the lowering, DAG or evaluator code.
+
+#ifndef VERDICT_TESTS_REFERENCE_INTERPRETER_H_
+#define VERDICT_TESTS_REFERENCE_INTERPRETER_H_
+
+#include <set>
+#include <string>
+
+#include "compiler/checker.h"
+#include "engine/program.h"
+#include "engine/request.h"
+
+namespace verdict::testing {
+
+struct ReferenceDecision {
+  bool permit = false;
+  std::set<std::string> determining;  // policy ids
+  std::set<std::string> errored;      // policy ids
+};
+
+// Decides the request in `frame` by evaluating every policy of `checked`
+// directly, with the language's rules: Kleene logic where an error is
+// "unknown", default deny, forbid overrides permit, an errored forbid
+// denies, an errored permit does not apply, and permits are not reported
+// once a forbid applies or errors. `program` supplies slot indexes and
+// symbols only (its attribute order equals `checked`'s).
+ReferenceDecision ReferenceEvaluate(const compiler::CheckedSet& checked,
+                                    const Program& program, const Frame& frame);
+
+}  // namespace verdict::testing
+
+#endif  // VERDICT_TESTS_REFERENCE_INTERPRETER_H_
