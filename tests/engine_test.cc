@@ -1,0 +1,242 @@
+// Decision semantics of the compiled engine, one behaviour per test.
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/evaluator.h"
+#include "engine/request.h"
+#include "engine/snapshot.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/compile_text.h"
+
+namespace verdict {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::CompileText;
+
+constexpr char kSchema[] = R"(schema subject from users {
+  id: string
+  roles: set<string>
+  email?: string
+  level: int
+}
+schema resource { type: string  owner?: string  path: list<string> }
+schema action { name: string }
+schema env { now: timestamp }
+schema token { issued_at: timestamp }
+)";
+
+constexpr char kUsers[] =
+    R"({"alice": {"roles": ["admin"], "email": "alice@x.com", "level": 5},
+        "bob": {"roles": ["viewer"]}})";
+
+// Compiles the schema plus `policies` and decides `request` (JSON) at time
+// 1000; returns the reasons, or the decode error prefixed with "error: ".
+class EngineTest : public ::testing::Test {
+ protected:
+  void Compile(const std::string& policies) {
+    compiler::Compilation result =
+        CompileText(kSchema + policies, {{"users", kUsers}});
+    ASSERT_NE(result.program, nullptr) << result.diagnostics;
+    program_ = result.program;
+  }
+
+  Decision Decide(const std::string& request) {
+    absl::Status status = DecodeJsonRequest(*program_, request, 1000, frame_);
+    EXPECT_TRUE(status.ok()) << status;
+    return Evaluate(*program_, frame_);
+  }
+
+  std::vector<std::string> Reasons(const std::string& request) {
+    Decision decision = Decide(request);
+    return DecisionReasons(*program_, frame_, decision);
+  }
+
+  std::shared_ptr<const Program> program_;
+  Frame frame_;
+};
+
+TEST_F(EngineTest, DefaultDeny) {
+  Compile(R"(permit "p" when { action.name == "read" })");
+  EXPECT_THAT(Reasons(R"({"action": {"name": "write"}})"),
+              ElementsAre("default_deny"));
+}
+
+TEST_F(EngineTest, ForbidOverridesPermit) {
+  Compile(R"(permit "p" when { action.name == "read" }
+             forbid "f" when { "viewer" in subject.roles })");
+  EXPECT_THAT(Reasons(R"({"subject": {"id": "bob"}, "action": {"name": "read"}})"),
+              ElementsAre("forbid:f"));
+  EXPECT_THAT(Reasons(R"({"subject": {"id": "alice"}, "action": {"name": "read"}})"),
+              ElementsAre("permit:p"));
+}
+
+TEST_F(EngineTest, ErroredForbidDenies) {
+  Compile(R"(permit "p" when { action.name == "read" }
+             forbid "f" when { subject.level > 3 })");
+  // carol has no record, so subject.level is absent and the forbid errors.
+  Decision decision =
+      Decide(R"({"subject": {"id": "carol"}, "action": {"name": "read"}})");
+  EXPECT_FALSE(decision.permit);
+  ASSERT_EQ(decision.errors.size(), 1u);
+  EXPECT_EQ(DescribeError(*program_, frame_, decision.errors[0].predicate),
+            "attribute subject.level is absent");
+  EXPECT_THAT(DecisionReasons(*program_, frame_, decision),
+              ElementsAre("forbid_error:f"));
+}
+
+TEST_F(EngineTest, ErroredPermitDoesNotApply) {
+  Compile(R"(permit "p" when { subject.level > 3 }
+             permit "q" when { action.name == "read" })");
+  Decision decision =
+      Decide(R"({"subject": {"id": "carol"}, "action": {"name": "write"}})");
+  EXPECT_FALSE(decision.permit);
+  ASSERT_EQ(decision.errors.size(), 1u);
+  EXPECT_EQ(program_->policies[decision.errors[0].policy].id, "p");
+}
+
+TEST_F(EngineTest, FalseConjunctDecidesDespiteError) {
+  Compile(R"(forbid "f" when { action.name == "delete" and subject.level > 3 })");
+  Decision decision =
+      Decide(R"({"subject": {"id": "carol"}, "action": {"name": "read"}})");
+  EXPECT_TRUE(decision.errors.empty());
+}
+
+TEST_F(EngineTest, DataJoinFillsAttributes) {
+  Compile(R"(permit "p" when { "admin" in subject.roles and subject has email
+                               and subject.email.endsWith("@x.com") })");
+  EXPECT_TRUE(Decide(R"({"subject": {"id": "alice"}})").permit);
+  EXPECT_FALSE(Decide(R"({"subject": {"id": "bob"}})").permit);
+}
+
+TEST_F(EngineTest, RequestContradictingDataFailsClosed) {
+  Compile(R"(permit "p" when { "admin" in subject.roles })");
+  Decision decision = Decide(
+      R"({"subject": {"id": "bob", "properties": {"roles": ["admin"]}}})");
+  EXPECT_FALSE(decision.permit);
+  EXPECT_TRUE(decision.conflict);
+  EXPECT_THAT(DecisionReasons(*program_, frame_, decision),
+              ElementsAre("attribute_conflict:subject.roles"));
+  // Agreeing with the data is fine.
+  EXPECT_TRUE(Decide(R"({"subject": {"id": "alice",
+                         "properties": {"roles": ["admin"]}}})")
+                  .permit);
+}
+
+TEST_F(EngineTest, SetsMatchWholeElements) {
+  Compile(R"(permit "p" when { "sales.read" in subject.roles })");
+  EXPECT_FALSE(Decide(R"({"subject": {"id": "zed",
+                          "properties": {"roles": ["sales.reader"]}}})")
+                   .permit);
+  EXPECT_TRUE(Decide(R"({"subject": {"id": "zed",
+                         "properties": {"roles": ["x", "sales.read"]}}})")
+                  .permit);
+}
+
+TEST_F(EngineTest, OverflowIsAnErrorNotAPermit) {
+  Compile(R"(permit "p" when { subject.level + 1 > 0 })");
+  Decision decision = Decide(R"({"subject": {"id": "zed",
+      "properties": {"level": 9223372036854775807}}})");
+  EXPECT_FALSE(decision.permit);
+  ASSERT_EQ(decision.errors.size(), 1u);
+  EXPECT_THAT(DescribeError(*program_, frame_, decision.errors[0].predicate),
+              HasSubstr("integer overflow"));
+}
+
+TEST_F(EngineTest, DurationArithmetic) {
+  Compile(R"(permit "fresh" when { env.now - token.issued_at < 5m })");
+  EXPECT_TRUE(Decide(R"({"attributes": {"token": {"issued_at": 701}}})").permit);
+  EXPECT_FALSE(Decide(R"({"attributes": {"token": {"issued_at": 700}}})").permit);
+  EXPECT_TRUE(Decide(R"({"attributes": {"token": {"issued_at": 701},
+                         "env": {"now": "1970-01-01T00:16:40Z"}}})")
+                  .permit);
+}
+
+TEST_F(EngineTest, ListsCompareInOrder) {
+  Compile(R"(permit "p" when { resource.path == ["default", "keys", "k1"] })");
+  EXPECT_TRUE(Decide(R"({"resource": {"properties":
+                         {"path": ["default", "keys", "k1"]}}})")
+                  .permit);
+  EXPECT_FALSE(Decide(R"({"resource": {"properties":
+                          {"path": ["keys", "default", "k1"]}}})")
+                   .permit);
+}
+
+TEST_F(EngineTest, RejectsIllTypedRequest) {
+  Compile(R"(permit "p";)");
+  absl::Status status = DecodeJsonRequest(
+      *program_, R"({"subject": {"properties": {"level": 1.5}}})", 0, frame_);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("subject.level"));
+  status = DecodeJsonRequest(
+      *program_, R"({"subject": {"properties": {"roles": "admin"}}})", 0, frame_);
+  EXPECT_THAT(status.message(),
+              HasSubstr("subject.roles: expected set<string>, got the string"));
+  status = DecodeJsonRequest(*program_, R"({"subjct": {}})", 0, frame_);
+  EXPECT_THAT(status.message(), HasSubstr("unknown request member \"subjct\""));
+  status = DecodeJsonRequest(*program_, R"({"subject": )", 0, frame_);
+  EXPECT_THAT(status.message(), HasSubstr("not valid JSON"));
+}
+
+TEST_F(EngineTest, ResidualLeavesDecideLikeTheFullDag) {
+  std::string policies = R"(
+    permit "a" when { action.name == "read" and "viewer" in subject.roles }
+    permit "b" when { action.name == "write" and "admin" in subject.roles }
+    forbid "c" when { resource.type == "secret" and subject.level < 9 })";
+  compiler::CompileOptions tiny;
+  tiny.max_dag_nodes = 1;
+  compiler::Compilation residual =
+      CompileText(kSchema + policies, {{"users", kUsers}}, tiny);
+  ASSERT_NE(residual.program, nullptr);
+  Compile(policies);
+  EXPECT_LT(residual.program->nodes.size(), program_->nodes.size());
+  for (const std::string& request : {
+           R"({"subject": {"id": "bob"}, "action": {"name": "read"}, "resource": {"type": "doc"}})",
+           R"({"subject": {"id": "alice"}, "action": {"name": "write"}, "resource": {"type": "secret"}})",
+           R"({"subject": {"id": "bob"}, "action": {"name": "read"}, "resource": {"type": "secret"}})"}) {
+    Frame frame;
+    ASSERT_TRUE(DecodeJsonRequest(*residual.program, request, 0, frame).ok());
+    bool residual_permit = Evaluate(*residual.program, frame).permit;
+    EXPECT_EQ(residual_permit, Decide(request).permit) << request;
+  }
+}
+
+TEST(ProgramStore, ReadersSeeEachPublishedProgram) {
+  ProgramStore store;
+  ProgramStore::Reader reader(store);
+  EXPECT_EQ(reader.Acquire(), nullptr);
+  auto first = std::make_shared<Program>();
+  first->revision = "one";
+  store.Publish(first);
+  EXPECT_EQ(reader.Acquire()->revision, "one");
+  auto second = std::make_shared<Program>();
+  second->revision = "two";
+  store.Publish(second);
+  EXPECT_EQ(reader.Acquire()->revision, "two");
+  EXPECT_EQ(store.Current()->revision, "two");
+}
+
+TEST(ProgramStore, ConcurrentReadersDuringPublish) {
+  ProgramStore store;
+  store.Publish(std::make_shared<Program>());
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 2; ++i) {
+    readers.emplace_back([&] {
+      ProgramStore::Reader reader(store);
+      while (!stop.load()) ASSERT_NE(reader.Acquire(), nullptr);
+    });
+  }
+  for (int i = 0; i < 1000; ++i) store.Publish(std::make_shared<Program>());
+  stop = true;
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_EQ(store.version(), 1001u);
+}
+
+}  // namespace
+}  // namespace verdict
