@@ -1,0 +1,75 @@
+#include "server/policy_loader.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "engine/program.h"
+#include "server/log.h"
+
+namespace verdict::server {
+namespace {
+
+// Logs every non-empty line of the compiler's rendered diagnostics as its
+// own log line, so each keeps a timestamp and level.
+void LogDiagnostics(LogLevel level, const std::string& diagnostics) {
+  for (absl::string_view line : absl::StrSplit(diagnostics, '\n')) {
+    if (!line.empty()) Log(level, line);
+  }
+}
+
+}  // namespace
+
+PolicyLoader::PolicyLoader(std::string policy_dir, std::string data_dir,
+                           ProgramStore& store,
+                           compiler::CompileOptions options)
+    : policy_dir_(std::move(policy_dir)),
+      data_dir_(std::move(data_dir)),
+      store_(store),
+      options_(options) {}
+
+absl::StatusOr<std::string> PolicyLoader::Load() {
+  absl::StatusOr<compiler::Compilation> compiled =
+      compiler::CompileDirectory(policy_dir_, data_dir_, options_);
+  if (!compiled.ok()) return Reject(compiled.status(), "");
+
+  compiler::Compilation& compilation = *compiled;
+  if (compilation.program == nullptr || compilation.error_count > 0) {
+    return Reject(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the policy set in ", policy_dir_, " has ", compilation.error_count,
+            " errors; fix them and save again or send SIGHUP")),
+        compilation.diagnostics);
+  }
+  LogDiagnostics(LogLevel::kWarning, compilation.diagnostics);
+
+  const std::string revision = compilation.program->revision;
+  const std::shared_ptr<const Program> current = store_.Current();
+  if (current != nullptr && current->revision == revision) {
+    LogInfo(absl::StrCat("policy set unchanged, still serving revision ",
+                         revision));
+    return revision;
+  }
+  const size_t policy_count = compilation.program->policies.size();
+  store_.Publish(std::move(compilation.program));
+  LogInfo(absl::StrCat("serving revision ", revision, ": ", policy_count,
+                       " policies from ", policy_dir_,
+                       data_dir_.empty() ? "" : " with data from ", data_dir_));
+  return revision;
+}
+
+absl::Status PolicyLoader::Reject(const absl::Status& status,
+                                  const std::string& diagnostics) {
+  const std::shared_ptr<const Program> current = store_.Current();
+  const std::string keeps =
+      current == nullptr
+          ? std::string("no policy set is loaded")
+          : absl::StrCat("revision ", current->revision, " keeps serving");
+  LogError(
+      absl::StrCat("policy set rejected (", keeps, "): ", status.message()));
+  LogDiagnostics(LogLevel::kError, diagnostics);
+  return status;
+}
+
+}  // namespace verdict::server

@@ -1,0 +1,49 @@
+// Compiling policy sets from disk and publishing them to a ProgramStore.
+
+#ifndef VERDICT_SERVER_POLICY_LOADER_H_
+#define VERDICT_SERVER_POLICY_LOADER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "compiler/compile.h"
+#include "engine/snapshot.h"
+
+namespace verdict::server {
+
+// Compiles the policy directory (and entity data directory) and publishes
+// the result. A policy set that fails to compile is rejected: its
+// diagnostics are logged and the store keeps the program it had, so a bad
+// edit never takes down a serving policy set.
+//
+// Thread-compatible: call Load() from one thread at a time. Does not own the
+// store, which must outlive the loader.
+class PolicyLoader {
+ public:
+  // `data_dir` may be empty for a policy set that joins no entity data.
+  PolicyLoader(std::string policy_dir, std::string data_dir,
+               ProgramStore& store, compiler::CompileOptions options = {});
+
+  // Compiles and, on success, publishes the program unless the store already
+  // serves the same revision. Logs the outcome. Returns the revision being
+  // served, or FAILED_PRECONDITION when the policy set has errors and the
+  // compiler's error when the directories cannot be read.
+  absl::StatusOr<std::string> Load();
+
+  const std::string& policy_dir() const { return policy_dir_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  // Logs the rejection of a policy set and returns the error for the caller.
+  absl::Status Reject(const absl::Status& status,
+                      const std::string& diagnostics);
+
+  const std::string policy_dir_;
+  const std::string data_dir_;
+  ProgramStore& store_;
+  const compiler::CompileOptions options_;
+};
+
+}  // namespace verdict::server
+
+#endif  // VERDICT_SERVER_POLICY_LOADER_H_

@@ -1,0 +1,259 @@
+#include "server/server.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/snapshot.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/directory_watcher.h"
+#include "server/log.h"
+#include "server/policy_loader.h"
+#include "server/signal_channel.h"
+#include "server/verdict_service.h"
+
+namespace verdict::server {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Upper bound on how long a continuous stream of file changes can postpone a
+// reload.
+constexpr auto kMaxReloadDelay = std::chrono::seconds(2);
+
+constexpr SteadyClock::time_point kNoReload = SteadyClock::time_point::max();
+
+// Maximum single wait of the event loop, so the loop wakes up periodically
+// even if a descriptor never becomes ready.
+constexpr int kMaxPollMillis = 1000;
+
+const char* SignalName(int signal) {
+  switch (signal) {
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return "a signal";
+  }
+}
+
+// Waits for signals and file changes, reloading the policy set as needed.
+// Returns the signal that asked the server to stop.
+class EventLoop {
+ public:
+  EventLoop(SignalChannel& signals, DirectoryWatcher* watcher,
+            PolicyLoader& loader, absl::Duration debounce)
+      : signals_(signals),
+        watcher_(watcher),
+        loader_(loader),
+        debounce_(absl::ToChronoMilliseconds(debounce)) {}
+
+  absl::StatusOr<int> Run() {
+    for (;;) {
+      pollfd fds[2] = {{signals_.fd(), POLLIN, 0},
+                       {watcher_ ? watcher_->fd() : -1, POLLIN, 0}};
+      const int ready = poll(fds, 2, PollTimeoutMillis());
+      if (ready < 0 && errno != EINTR) {
+        return absl::InternalError(
+            absl::StrCat("poll failed: ", std::strerror(errno)));
+      }
+      if (ready > 0 && (fds[0].revents & POLLIN)) {
+        if (std::optional<int> stop = HandleSignals(); stop.has_value()) {
+          return *stop;
+        }
+      }
+      if (ready > 0 && (fds[1].revents & POLLIN) && watcher_->ReadEvents()) {
+        ScheduleReload();
+      }
+      if (ReloadPending() && SteadyClock::now() >= reload_at_) {
+        LogInfo("policy or data files changed; reloading");
+        Reload();
+      }
+    }
+  }
+
+ private:
+  // Handles every pending signal; returns the stop signal if one came.
+  std::optional<int> HandleSignals() {
+    while (const int signal = signals_.ReadSignal()) {
+      if (signal != SIGHUP) return signal;
+      LogInfo("received SIGHUP; reloading");
+      Reload();
+    }
+    return std::nullopt;
+  }
+
+  void ScheduleReload() {
+    const SteadyClock::time_point now = SteadyClock::now();
+    if (!ReloadPending()) first_change_ = now;
+    reload_at_ = std::min(now + debounce_, first_change_ + kMaxReloadDelay);
+  }
+
+  void Reload() {
+    reload_at_ = kNoReload;
+    if (watcher_ != nullptr) watcher_->Rescan();
+    // Load() logs success and rejection alike; a rejected set leaves the
+    // previous revision serving, so there is nothing more to do here.
+    loader_.Load().IgnoreError();
+  }
+
+  bool ReloadPending() const { return reload_at_ != kNoReload; }
+
+  int PollTimeoutMillis() const {
+    if (!ReloadPending()) return kMaxPollMillis;
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(
+        reload_at_ - SteadyClock::now());
+    return static_cast<int>(
+        std::clamp<int64_t>(wait.count(), 0, kMaxPollMillis));
+  }
+
+  SignalChannel& signals_;
+  DirectoryWatcher* watcher_;  // null when inotify is unavailable
+  PolicyLoader& loader_;
+  const std::chrono::milliseconds debounce_;
+  // When the debounced reload is due; kNoReload while none is scheduled.
+  SteadyClock::time_point reload_at_ = kNoReload;
+  SteadyClock::time_point first_change_;
+};
+
+std::unique_ptr<DirectoryWatcher> StartWatcher(const ServerOptions& options) {
+  std::vector<std::string> roots = {options.policy_dir};
+  if (!options.data_dir.empty()) roots.push_back(options.data_dir);
+  absl::StatusOr<std::unique_ptr<DirectoryWatcher>> watcher =
+      DirectoryWatcher::Create(std::move(roots));
+  if (!watcher.ok()) {
+    LogWarning(
+        absl::StrCat("file changes will not trigger reloads, only "
+                     "SIGHUP: ",
+                     watcher.status().message()));
+    return nullptr;
+  }
+  return *std::move(watcher);
+}
+
+void StopServer(grpc::Server& server, absl::Duration grace) {
+  server.GetHealthCheckService()->SetServingStatus(false);
+  const auto deadline =
+      std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace);
+  server.Shutdown(deadline);
+  server.Wait();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& listen_address, grpc::Service& service,
+    int& bound_port) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  bound_port = 0;
+  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(),
+                           &bound_port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound_port == 0) {
+    if (server != nullptr) server->Shutdown();
+    return absl::UnavailableError(absl::StrCat(
+        "failed to listen on ", listen_address,
+        ": the address is malformed, not one of this host, or already in use; "
+        "pass "
+        "--listen HOST:PORT with a free port, or port 0 to pick one"));
+  }
+  server->GetHealthCheckService()->SetServingStatus(false);
+  return server;
+}
+
+std::string BoundAddress(const std::string& listen_address, int port) {
+  const size_t colon = listen_address.rfind(':');
+  if (colon == std::string::npos) return listen_address;
+  return absl::StrCat(listen_address.substr(0, colon + 1), port);
+}
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
+  std::FILE* file = std::fopen(temporary.c_str(), "w");
+  if (file == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "failed to write port file ", temporary, ": ", std::strerror(errno),
+        "; check that its directory exists and is writable"));
+  }
+  const bool written = std::fprintf(file, "%d\n", port) > 0;
+  const bool closed = std::fclose(file) == 0;
+  if (!written || !closed || std::rename(temporary.c_str(), path.c_str())) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    return absl::FailedPreconditionError(absl::StrCat(
+        "failed to write port file ", path, ": ", std::strerror(error),
+        "; check that its directory exists and is writable"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunServer(const ServerOptions& options) {
+  absl::StatusOr<std::unique_ptr<SignalChannel>> signals =
+      SignalChannel::Create({SIGHUP, SIGINT, SIGTERM});
+  if (!signals.ok()) return signals.status();
+  LogInfo(absl::StrCat("verdict serve starting: policies ", options.policy_dir,
+                       options.data_dir.empty() ? "" : ", data ",
+                       options.data_dir));
+
+  ProgramStore store;
+  PolicyLoader loader(options.policy_dir, options.data_dir, store);
+  if (absl::StatusOr<std::string> loaded = loader.Load(); !loaded.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "not serving, because the initial policy set failed to load: ",
+        loaded.status().message()));
+  }
+  // Watching starts before the port file appears, so a change made by
+  // anyone who waited for that file is always noticed.
+  std::unique_ptr<DirectoryWatcher> watcher = StartWatcher(options);
+
+  VerdictService service(store);
+  int port = 0;
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+      StartGrpcServer(options.listen_address, service, port);
+  if (!server.ok()) return server.status();
+  (*server)->GetHealthCheckService()->SetServingStatus(true);
+  LogInfo(absl::StrCat("listening on ",
+                       BoundAddress(options.listen_address, port)));
+
+  if (!options.port_file.empty()) {
+    if (absl::Status s = WritePortFile(options.port_file, port); !s.ok()) {
+      StopServer(**server, absl::ZeroDuration());
+      return s;
+    }
+  }
+
+  EventLoop loop(**signals, watcher.get(), loader, options.reload_debounce);
+  absl::StatusOr<int> stop = loop.Run();
+  if (stop.ok()) {
+    LogInfo(absl::StrCat(
+        "received ", SignalName(*stop), "; stopping, in-flight requests have ",
+        absl::FormatDuration(options.shutdown_grace), " to finish"));
+  } else {
+    LogError(
+        absl::StrCat("stopping after an error: ", stop.status().message()));
+  }
+  StopServer(**server, options.shutdown_grace);
+  LogInfo("stopped");
+  return stop.status();
+}
+
+}  // namespace verdict::server

@@ -1,0 +1,64 @@
+// The `verdict serve` process: gRPC server, policy loading, hot reload and
+// graceful stop.
+
+#ifndef VERDICT_SERVER_SERVER_H_
+#define VERDICT_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+
+namespace verdict::server {
+
+// Largest request message the server accepts, in bytes: room for a full
+// batch of kMaxBatchRequests requests of about 1.6 KiB each.
+inline constexpr int kMaxReceiveMessageBytes = 16 << 20;
+
+struct ServerOptions {
+  std::string policy_dir;  // compiled recursively: every *.verdict file
+  std::string data_dir;    // entity data sets; empty for none
+  std::string listen_address = "127.0.0.1:8181";  // host:port; port 0 lets
+                                                  // the OS choose
+  std::string port_file;  // receives the bound port when ready; may be empty
+  // How long a stop waits for in-flight RPCs before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+  // Quiet time after the last file change before a reload, so that an
+  // editor's burst of writes reloads once.
+  absl::Duration reload_debounce = absl::Milliseconds(200);
+};
+
+// Builds and starts a gRPC server for `service` on `listen_address`, with
+// the default health service (status NOT_SERVING until the caller sets it)
+// and server reflection. Two servers never share a port: SO_REUSEPORT is
+// off. Stores the bound port in `bound_port`. Returns UNAVAILABLE when the
+// address cannot be bound. Thread-safe; the caller owns the server, and
+// `service` must outlive it.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& listen_address, grpc::Service& service, int& bound_port);
+
+// Returns `listen_address` with its port replaced by `port`:
+// ("127.0.0.1:0", 40123) -> "127.0.0.1:40123", ("[::1]:0", 7) -> "[::1]:7".
+std::string BoundAddress(const std::string& listen_address, int port);
+
+// Writes `port` and a newline to `path` through a temporary file and a
+// rename, so a reader never sees a partial file.
+absl::Status WritePortFile(const std::string& path, int port);
+
+// Runs the server until SIGTERM or SIGINT: compiles the initial policy set,
+// listens, marks the health service SERVING, writes the port file, then
+// reloads on SIGHUP and on changes under the policy and data directories.
+// On stop it refuses new RPCs, lets in-flight ones finish within
+// `shutdown_grace`, and returns OK.
+//
+// Returns an error, without serving, when the initial policy set does not
+// compile, the address cannot be bound, or the port file cannot be written.
+// Blocks SIGHUP, SIGINT and SIGTERM in the calling thread, so call it before
+// starting other threads. Call once at a time per process.
+absl::Status RunServer(const ServerOptions& options);
+
+}  // namespace verdict::server
+
+#endif  // VERDICT_SERVER_SERVER_H_

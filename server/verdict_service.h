@@ -1,0 +1,53 @@
+// The gRPC service verdict.v1.Verdict.
+
+#ifndef VERDICT_SERVER_VERDICT_SERVICE_H_
+#define VERDICT_SERVER_VERDICT_SERVICE_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/snapshot.h"
+#include "grpcpp/grpcpp.h"
+#include "verdict/v1/verdict.grpc.pb.h"
+
+namespace verdict::server {
+
+// Maximum requests in one BatchDecide call. A larger batch is rejected as a
+// whole with INVALID_ARGUMENT, so that one call cannot hold a server thread
+// for long; clients split larger workloads.
+inline constexpr size_t kMaxBatchRequests = 10'000;
+
+// Decides requests against the program currently published in a
+// ProgramStore. Each RPC reads the store through a thread-local
+// ProgramStore::Reader, so the read path takes no lock, and decodes into a
+// thread-local Frame. A BatchDecide call decides every item against the same
+// program.
+//
+// Thread-safe: gRPC calls the handlers from many threads at once. Does not
+// own the store, which must outlive the service.
+class VerdictService final : public v1::Verdict::Service {
+ public:
+  explicit VerdictService(const ProgramStore& store);
+
+  grpc::Status Decide(grpc::ServerContext* context,
+                      const v1::DecideRequest* request,
+                      v1::DecideResponse* response) override;
+
+  grpc::Status BatchDecide(grpc::ServerContext* context,
+                           const v1::BatchDecideRequest* request,
+                           v1::BatchDecideResponse* response) override;
+
+ private:
+  // Returns the program to serve, or null before the first publication.
+  const Program* AcquireProgram() const;
+
+  const ProgramStore& store_;
+  // Distinguishes this service's thread-local readers from those of any
+  // other service in the process, including one later built at the same
+  // address.
+  const uint64_t instance_id_;
+};
+
+}  // namespace verdict::server
+
+#endif  // VERDICT_SERVER_VERDICT_SERVICE_H_
