@@ -199,8 +199,7 @@ int RunDecide(const std::vector<std::string>& args) {
   const CommandSpec& spec = DecideSpec();
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(spec, args);
   if (!parsed.ok()) {
-    std::cerr << "verdict decide: " << parsed.status().message()
-              << "\nRun `verdict decide --help` for the options.\n";
+    std::cerr << "verdict decide: " << parsed.status().message() << "\n";
     return 2;
   }
   if (parsed->help) {

@@ -53,8 +53,7 @@ int RunServe(const std::vector<std::string>& args) {
   const CommandSpec& spec = ServeSpec();
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(spec, args);
   if (!parsed.ok()) {
-    std::cerr << "verdict serve: " << parsed.status().message()
-              << "\nRun `verdict serve --help` for the options.\n";
+    std::cerr << "verdict serve: " << parsed.status().message() << "\n";
     return 2;
   }
   if (parsed->help) {

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -140,43 +141,49 @@ absl::Status CopyString(const json& object, absl::string_view parent,
   return absl::OkStatus();
 }
 
-absl::Status CopyProperties(const json& object, const std::string& parent,
-                            v1::Properties& out) {
-  auto it = object.find("properties");
-  if (it == object.end() || it->is_null()) return absl::OkStatus();
-  return ConvertProperties(*it, absl::StrCat(parent, ".properties"), 0, out);
-}
+// Converts a subject, action or resource. `fixed` pairs its string fields
+// (type and id, or name) with their destinations. The `properties` object
+// and, as older AuthZEN drafts allow, any other member become properties.
+absl::Status ConvertEntity(
+    const json& object, const std::string& field,
+    std::initializer_list<std::pair<const char*, std::string*>> fixed,
+    v1::Properties& properties) {
+  if (!object.is_object()) {
+    return FieldError(
+        field, absl::StrCat("expected an object, got ", Describe(object)));
+  }
+  for (const auto& [name, destination] : fixed) {
+    if (absl::Status s = CopyString(object, field, name, *destination);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (auto it = object.find("properties");
+      it != object.end() && !it->is_null()) {
+    if (absl::Status s = ConvertProperties(
+            *it, absl::StrCat(field, ".properties"), 0, properties);
+        !s.ok()) {
+      return s;
+    }
+  }
 
-// Converts a subject or resource: {"type", "id", "properties"}.
-template <typename Entity>
-absl::Status ConvertEntity(const json& object, const std::string& field,
-                           Entity& out) {
-  if (absl::Status s = CheckFields(object, field, {"type", "id", "properties"});
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CopyString(object, field, "type", *out.mutable_type());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CopyString(object, field, "id", *out.mutable_id());
-      !s.ok()) {
-    return s;
-  }
-  return CopyProperties(object, field, *out.mutable_properties());
-}
+  for (const auto& [name, value] : object.items()) {
+    bool is_fixed = name == "properties";
+    for (const auto& entry : fixed) is_fixed |= (name == entry.first);
+    if (is_fixed || value.is_null()) continue;
 
-absl::Status ConvertAction(const json& object, v1::Action& out) {
-  if (absl::Status s = CheckFields(object, "action", {"name", "properties"});
-      !s.ok()) {
-    return s;
+    const std::string child = absl::StrCat(field, ".", name);
+    if (properties.fields().contains(name)) {
+      return FieldError(child, absl::StrCat("given both here and in ", field,
+                                            ".properties; send it once"));
+    }
+    v1::Value converted;
+    if (absl::Status s = ConvertValue(value, child, 0, converted); !s.ok()) {
+      return s;
+    }
+    (*properties.mutable_fields())[name] = std::move(converted);
   }
-  if (absl::Status s =
-          CopyString(object, "action", "name", *out.mutable_name());
-      !s.ok()) {
-    return s;
-  }
-  return CopyProperties(object, "action", *out.mutable_properties());
+  return absl::OkStatus();
 }
 
 absl::Status ConvertAttributes(const json& object, v1::DecideRequest& request) {
@@ -199,11 +206,23 @@ absl::Status ConvertAttributes(const json& object, v1::DecideRequest& request) {
 absl::Status ConvertMember(const std::string& name, const json& value,
                            v1::DecideRequest& request) {
   if (name == "subject") {
-    return ConvertEntity(value, name, *request.mutable_subject());
+    v1::Subject& subject = *request.mutable_subject();
+    return ConvertEntity(
+        value, name,
+        {{"type", subject.mutable_type()}, {"id", subject.mutable_id()}},
+        *subject.mutable_properties());
   }
-  if (name == "action") return ConvertAction(value, *request.mutable_action());
+  if (name == "action") {
+    v1::Action& action = *request.mutable_action();
+    return ConvertEntity(value, name, {{"name", action.mutable_name()}},
+                         *action.mutable_properties());
+  }
   if (name == "resource") {
-    return ConvertEntity(value, name, *request.mutable_resource());
+    v1::Resource& resource = *request.mutable_resource();
+    return ConvertEntity(
+        value, name,
+        {{"type", resource.mutable_type()}, {"id", resource.mutable_id()}},
+        *resource.mutable_properties());
   }
   if (name == "context") {
     return ConvertProperties(value, name, 0,

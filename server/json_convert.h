@@ -16,14 +16,17 @@ namespace verdict::server {
 //    "resource": {"type": ..., "id": ..., "properties": {...}},
 //    "context":  {...},
 //    "attributes": {"<group>": {...}}}
+// Members of subject, action and resource other than type, id, name and
+// properties are properties too, as in older AuthZEN drafts.
 // Property values map to Value kinds: integers to int_value, strings to
 // string_value, booleans to bool_value, arrays of strings to string_set and
 // objects to object. A null anywhere omits that field.
 //
 // Returns INVALID_ARGUMENT naming the JSON field (such as
 // `subject.properties.tags[1]`) for a floating-point number, an integer
-// outside int64, an array with a non-string element, an unknown field, a
-// field of the wrong JSON type, or objects nested more than
+// outside int64, an array with a non-string element, an unknown top-level
+// field, a property given twice, a field of the wrong JSON type, or objects
+// nested more than
 // kMaxObjectDepth levels. Thread-safe.
 absl::StatusOr<v1::DecideRequest> JsonToDecideRequest(
     const nlohmann::json& json);

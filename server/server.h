@@ -24,6 +24,10 @@ struct ServerOptions {
                                                   // the OS choose
   std::string port_file;  // receives the bound port when ready; may be empty
   // How long a stop waits for in-flight RPCs before cancelling them.
+  // NOTE: with gRPC 1.51 a stop can take this long even with no RPC in
+  // flight while an idle client keeps its connection open, as gRPC waits for
+  // the client to acknowledge the connection's shutdown (observed, not
+  // measured in detail).
   absl::Duration shutdown_grace = absl::Seconds(5);
   // Quiet time after the last file change before a reload, so that an
   // editor's burst of writes reloads once.
