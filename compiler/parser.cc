@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "antlr4-runtime.h"
+#include "engine/absl_compat.h"
 
 namespace verdict::compiler {
 namespace {
@@ -57,12 +58,6 @@ class ByteStream : public antlr4::ANTLRInputStream {
     }
   }
 };
-
-// Returns `text` as the absl::string_view that absl::StrCat takes. In this
-// Abseil build it is a type of its own, not std::string_view.
-absl::string_view ToAbsl(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
 
 // Returns the source text of `token`, or "" for EOF and for tokens that the
 // parser invented while recovering from an error.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/absl_compat.h"
 
 namespace verdict::compiler {
 namespace {
@@ -98,13 +99,10 @@ std::string RenderDiagnostic(const Diagnostic& diagnostic) {
                         diagnostic.message, "\n");
   }
   const std::string_view line = span.file->Line(span.line);
-  // This Abseil build's absl::string_view is its own type, not
-  // std::string_view, and absl::StrCat accepts only the former.
-  const absl::string_view shown_line(line.data(), line.size());
   std::string marker(MarkerWidth(line, span), '~');
   marker[0] = '^';
   return absl::StrCat(span.file->path(), ":", span.line, ":", span.column, ": ",
-                      severity, ": ", diagnostic.message, "\n  ", shown_line,
+                      severity, ": ", diagnostic.message, "\n  ", ToAbsl(line),
                       "\n  ", CaretPadding(line, span.column), marker, "\n");
 }
 
