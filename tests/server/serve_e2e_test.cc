@@ -356,6 +356,28 @@ TEST_F(ServeE2eTest, ReloadsOnChangeKeepsLastGood) {
   EXPECT_EQ(server_->WaitForExit(kExitTimeout), 0) << ServerLog();
 }
 
+TEST_F(ServeE2eTest, WriteBurstReloadsOnce) {
+  StartServer();
+  ASSERT_NO_FATAL_FAILURE(Connect());
+
+  // Five saves in quick succession, as an editor or a deploy script makes,
+  // fall within one debounce interval.
+  const std::string gateway = PolicyDir() + "/gateway.verdict";
+  for (int i = 0; i < 5; ++i) {
+    std::ofstream(gateway, std::ios::app) << "// save " << i << "\n";
+  }
+  const std::string reloading = "INFO policy or data files changed";
+  ASSERT_TRUE(WaitFor(kReloadTimeout, [&] {
+    return CountOccurrences(ServerLog(), "INFO serving revision") == 2;
+  })) << ServerLog();
+  // Long enough for a second, undebounced reload to show up.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(CountOccurrences(ServerLog(), reloading), 1u) << ServerLog();
+
+  ASSERT_TRUE(server_->Signal(SIGTERM));
+  EXPECT_EQ(server_->WaitForExit(kExitTimeout), 0) << ServerLog();
+}
+
 TEST_F(ServeE2eTest, BrokenInitialPoliciesExitOne) {
   std::ofstream(PolicyDir() + "/broken.verdict") << "permit \"x\" when {\n";
   StartServer();
