@@ -48,6 +48,7 @@ class Checker {
   std::optional<TExpr> CheckIn(const Expr& expr);
   std::optional<TExpr> CheckMethod(const Expr& expr);
   std::optional<TExpr> CheckLiteral(const Expr& expr);
+  std::optional<TExpr> FoldConstant(TExpr expr);
 
   // Gives an untyped collection literal the set or list type `want`.
   bool Coerce(TExpr& expr, Type want);
@@ -140,12 +141,9 @@ void Checker::CollectConstants(const std::vector<FileAst>& files) {
                                         " has the name of an attribute group"));
         continue;
       }
-      std::optional<TExpr> value = CheckLiteral(*decl.value);
-      if (!value) continue;
-      if (value->type == kUntypedCollection) {
-        Coerce(*value, Type::kStringSet);
-      }
-      it->second.value = std::move(value);
+      // A collection constant stays untyped until a use gives it the set or
+      // list type its context needs.
+      it->second.value = CheckLiteral(*decl.value);
     }
   }
 }
@@ -469,7 +467,7 @@ std::optional<TExpr> Checker::CheckArithmetic(const Expr& expr) {
     out.kind = TExprKind::kNegate;
     out.type = operand->type;
     out.children.push_back(std::move(*operand));
-    return out;
+    return FoldConstant(std::move(out));
   }
   std::optional<TExpr> left = CheckExpr(*expr.children[0]);
   std::optional<TExpr> right = CheckExpr(*expr.children[1]);
@@ -487,7 +485,39 @@ std::optional<TExpr> Checker::CheckArithmetic(const Expr& expr) {
   out.type = *type;
   out.children.push_back(std::move(*left));
   out.children.push_back(std::move(*right));
-  return out;
+  return FoldConstant(std::move(out));
+}
+
+// Folds arithmetic whose operands are all literals. An overflow there would
+// make the condition error on every request, so it is a compile error.
+std::optional<TExpr> Checker::FoldConstant(TExpr expr) {
+  for (const TExpr& child : expr.children) {
+    if (child.kind != TExprKind::kLiteral) return expr;
+  }
+  int64_t value;
+  bool overflow;
+  if (expr.kind == TExprKind::kNegate) {
+    overflow = __builtin_sub_overflow(int64_t{0}, expr.children[0].int_value,
+                                      &value);
+  } else if (expr.kind == TExprKind::kAdd) {
+    overflow = __builtin_add_overflow(expr.children[0].int_value,
+                                      expr.children[1].int_value, &value);
+  } else {
+    overflow = __builtin_sub_overflow(expr.children[0].int_value,
+                                      expr.children[1].int_value, &value);
+  }
+  if (overflow) {
+    diagnostics_.Error(expr.span,
+                       "this constant expression overflows a signed 64-bit "
+                       "integer");
+    return std::nullopt;
+  }
+  TExpr literal;
+  literal.kind = TExprKind::kLiteral;
+  literal.type = expr.type;
+  literal.span = expr.span;
+  literal.int_value = value;
+  return literal;
 }
 
 std::optional<TExpr> Checker::CheckIn(const Expr& expr) {

@@ -12,10 +12,11 @@
 
 namespace verdict::compiler {
 
-// Budgets for untrusted policy input. Each exceeded budget is a compile
-// error that names the limit and the value.
+// Budgets for untrusted policy input. An exceeded file-count or data-size
+// budget is a compile error that names the limit and the value.
 struct CompileOptions {
-  // DAG nodes before leaves keep residual conditions instead of expanding.
+  // DAG nodes to build. Past it the compiler is not failed: leaves keep the
+  // remaining conditions and evaluate them at run time.
   size_t max_dag_nodes = 200'000;
   size_t max_policy_files = 10'000;
   size_t max_data_bytes = 256u << 20;  // all entity data files together

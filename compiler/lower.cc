@@ -250,6 +250,7 @@ void Lowerer::EmitInt(const TExpr& expr, std::vector<IntInstr>& code) {
   switch (expr.kind) {
     case TExprKind::kLiteral:
       instr.opcode = IntOpcode::kPushConst;
+      instr.type = expr.type;
       instr.value = expr.int_value;
       break;
     case TExprKind::kAttribute:

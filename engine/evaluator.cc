@@ -238,6 +238,17 @@ Decision Evaluate(const Program& program, Frame& frame) {
     }
   }
 
+  // Leaf lists are sorted; residual results are appended, so sort again to
+  // keep every output in policy order.
+  if (leaf.residual_count > 0) {
+    std::sort(frame.permits.begin(), frame.permits.end());
+    std::sort(frame.forbids.begin(), frame.forbids.end());
+    std::sort(frame.errors.begin(), frame.errors.end(),
+              [](const ErroredPolicy& a, const ErroredPolicy& b) {
+                return a.policy < b.policy;
+              });
+  }
+
   bool forbid_errored = std::any_of(
       frame.errors.begin(), frame.errors.end(), [&](const ErroredPolicy& e) {
         return program.policies[e.policy].effect == PolicyEffect::kForbid;

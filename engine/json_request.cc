@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/absl_compat.h"
 #include "engine/request.h"
 #include "nlohmann/json.hpp"
 
@@ -45,6 +46,11 @@ absl::Status JsonDecoder::Decode(const Json& request) {
     if (key == "subject" || key == "action" || key == "resource") {
       status = DecodeEntity(key, value);
     } else if (key == "context") {
+      if (!value.is_object()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "request member \"context\" must be an object, not ",
+            value.type_name()));
+      }
       status = DecodeValue("context", value, 0);
     } else if (key == "attributes") {
       if (!value.is_object()) {
@@ -95,6 +101,12 @@ absl::Status JsonDecoder::DecodeValue(const std::string& path,
   }
   switch (value.type()) {
     case Json::value_t::object:
+      if (program_.FindSlot(path) != kNoSlot) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "request attribute ", path, ": expected ",
+            ToAbsl(TypeName(program_.slots[program_.FindSlot(path)].type)),
+            ", got an object"));
+      }
       for (const auto& [key, member] : value.items()) {
         absl::Status status =
             DecodeValue(absl::StrCat(path, ".", key), member, depth + 1);
@@ -102,8 +114,7 @@ absl::Status JsonDecoder::DecodeValue(const std::string& path,
       }
       return absl::OkStatus();
     case Json::value_t::null:
-      builder_.SetNull(path);
-      return absl::OkStatus();
+      return builder_.SetNull(path);
     case Json::value_t::boolean:
       return builder_.SetBool(path, value.get<bool>());
     case Json::value_t::number_integer:

@@ -28,6 +28,15 @@ std::string_view IntOpText(IntOp op) {
   return "?";
 }
 
+// Renders a duration in the largest unit that divides it: 300 -> "5m".
+std::string FormatDuration(int64_t seconds) {
+  if (seconds == 0) return "0s";
+  for (auto [unit, size] : {std::pair{'d', 86400}, {'h', 3600}, {'m', 60}}) {
+    if (seconds % size == 0) return absl::StrCat(seconds / size, std::string(1, unit));
+  }
+  return absl::StrCat(seconds, "s");
+}
+
 // Renders postfix integer code back to infix, fully parenthesised below the
 // top level.
 std::string RenderIntCode(const Program& program,
@@ -39,7 +48,9 @@ std::string RenderIntCode(const Program& program,
         stack.push_back(program.slots[instr.slot].path);
         break;
       case IntOpcode::kPushConst:
-        stack.push_back(absl::StrCat(instr.value));
+        stack.push_back(instr.type == Type::kDuration
+                            ? FormatDuration(instr.value)
+                            : absl::StrCat(instr.value));
         break;
       case IntOpcode::kNegate:
         stack.back() = absl::StrCat("-", stack.back());

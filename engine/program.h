@@ -79,6 +79,7 @@ enum class IntOpcode : uint8_t { kPushSlot, kPushConst, kAdd, kSub, kNegate };
 // that the DAG and the reference interpreter agree on every overflow.
 struct IntInstr {
   IntOpcode opcode = IntOpcode::kPushConst;
+  Type type = Type::kInt;  // of a kPushConst, for rendering "300s"
   uint32_t slot = 0;
   int64_t value = 0;
 };

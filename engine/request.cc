@@ -67,9 +67,15 @@ absl::Status RequestBuilder::Lookup(std::string_view path,
                                     std::string_view given,
                                     bool (*accepts)(Type), uint32_t& slot) {
   slot = program_.FindSlot(path);
-  if (slot == kNoSlot || accepts(program_.slots[slot].type)) {
-    return absl::OkStatus();
+  if (slot == kNoSlot) return absl::OkStatus();
+  if (frame_.slots_[slot].given) {
+    // Which of two values wins would depend on member order: reject both.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request attribute ", ToAbsl(path),
+        " is given twice; give each attribute once, either as an entity "
+        "member, a property or under \"attributes\""));
   }
+  if (accepts(program_.slots[slot].type)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("request attribute ", ToAbsl(path), ": expected ",
                    ToAbsl(TypeName(program_.slots[slot].type)), ", got ",
@@ -84,6 +90,7 @@ absl::Status RequestBuilder::SetBool(std::string_view path, bool value) {
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
   out.present = true;
+  out.given = true;
   out.integer = value ? 1 : 0;
   return absl::OkStatus();
 }
@@ -96,6 +103,7 @@ absl::Status RequestBuilder::SetInt(std::string_view path, int64_t value) {
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
   out.present = true;
+  out.given = true;
   out.integer = value;
   return absl::OkStatus();
 }
@@ -108,6 +116,7 @@ absl::Status RequestBuilder::SetString(std::string_view path,
   if (!status.ok() || slot == kNoSlot) return status;
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
+  out.given = true;
   if (program_.slots[slot].type == Type::kTimestamp) {
     absl::Time time;
     std::string error;
@@ -138,6 +147,7 @@ absl::Status RequestBuilder::SetStrings(
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
   out.present = true;
+  out.given = true;
   if (program_.slots[slot].type == Type::kStringList) {
     for (std::string_view value : values) {
       if (value.find(kListSeparator) != std::string_view::npos) {
@@ -166,9 +176,13 @@ absl::Status RequestBuilder::SetStrings(
   return absl::OkStatus();
 }
 
-void RequestBuilder::SetNull(std::string_view path) {
-  uint32_t slot = program_.FindSlot(path);
-  if (slot != kNoSlot) frame_.slots_[slot] = SlotValue{};
+absl::Status RequestBuilder::SetNull(std::string_view path) {
+  uint32_t slot;
+  absl::Status status = Lookup(path, "null", [](Type) { return true; }, slot);
+  if (!status.ok() || slot == kNoSlot) return status;
+  frame_.slots_[slot] = SlotValue{};
+  frame_.slots_[slot].given = true;
+  return absl::OkStatus();
 }
 
 void RequestBuilder::JoinRecord(const DataJoin& join, const DataRecord& record) {

@@ -24,6 +24,7 @@ namespace verdict {
 // The value of one attribute slot in a request.
 struct SlotValue {
   bool present = false;
+  bool given = false;  // set by the request itself, present or null
   int64_t integer = 0;        // bool, int, timestamp, duration
   uint32_t symbol = kNoSymbol;  // string and list<string>, interned
   uint32_t text_begin = 0;    // string bytes in Frame::text_arena
@@ -82,8 +83,9 @@ class Frame {
 // the server) walk their input and call the setters with dotted attribute
 // paths; paths the program's schema does not declare are ignored, because
 // requests routinely carry properties no policy reads. A value of the wrong
-// type is an INVALID_ARGUMENT error naming the path, the expected type and
-// the value. Thread-compatible.
+// type, or a second value for a path already given (such as `subject.id`
+// and `subject.properties.id`), is an INVALID_ARGUMENT error naming the
+// path. Thread-compatible.
 class RequestBuilder {
  public:
   // REQUIRES: `program` and `frame` outlive the builder.
@@ -98,7 +100,7 @@ class RequestBuilder {
   absl::Status SetStrings(std::string_view path,
                           std::span<const std::string_view> values);
   // Marks `path` as explicitly absent (a JSON null).
-  void SetNull(std::string_view path);
+  absl::Status SetNull(std::string_view path);
 
   // Joins entity data records into groups keyed by `<group>.id`, recording a
   // conflict for every attribute the request gives with a different value,

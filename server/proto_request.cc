@@ -161,8 +161,7 @@ class ProtoDecoder {
       case v1::Value::kObject:
         return DecodeProperties(value.object(), depth + 1, {});
       case v1::Value::KIND_NOT_SET:
-        builder_.SetNull(path_);
-        return absl::OkStatus();
+        return builder_.SetNull(path_);
     }
     return absl::InvalidArgumentError(
         absl::StrCat("attribute ", path_, " has an unknown value kind ",

@@ -76,6 +76,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "unknown method 'contains'"},
         ErrorCase{"BareGroup", "permit \"p\" when { subject }",
                   "'subject' is an attribute group"},
+        ErrorCase{"ConstantOverflow",
+                  "forbid \"f\" when { 9223372036854775807 + 1 > 0 }",
+                  "this constant expression overflows"},
         ErrorCase{"SyntaxError", "permit \"p\" when { subject.id == }",
                   "error:"}),
     [](const ::testing::TestParamInfo<ErrorCase>& info) {
@@ -92,6 +95,15 @@ TEST(Checker, ReportsEveryErrorWithCaret) {
   EXPECT_THAT(result.diagnostics,
               HasSubstr("  permit \"a\" when { subject.nme == \"x\" }\n"
                         "                    ^~~~~~~~~~~"));
+}
+
+TEST(Checker, CollectionConstantServesSetsAndLists) {
+  compiler::Compilation result = CompileText(
+      "schema resource { path: list<string>  tags: set<string> }\n"
+      "const K1 = [\"default\", \"keys\", \"k1\"]\n"
+      "permit \"list\" when { resource.path == K1 }\n"
+      "permit \"set\" when { resource.tags == K1 }\n");
+  EXPECT_NE(result.program, nullptr) << result.diagnostics;
 }
 
 TEST(Checker, GuardedOptionalCompiles) {

@@ -179,8 +179,35 @@ TEST_F(EngineTest, RejectsIllTypedRequest) {
               HasSubstr("subject.roles: expected set<string>, got the string"));
   status = DecodeJsonRequest(*program_, R"({"subjct": {}})", 0, frame_);
   EXPECT_THAT(status.message(), HasSubstr("unknown request member \"subjct\""));
+  status = DecodeJsonRequest(*program_, R"({"action": {"name": {"x": "y"}}})",
+                             0, frame_);
+  EXPECT_THAT(status.message(),
+              HasSubstr("action.name: expected string, got an object"));
+  status = DecodeJsonRequest(*program_, R"({"context": 5})", 0, frame_);
+  EXPECT_THAT(status.message(), HasSubstr("\"context\" must be an object"));
   status = DecodeJsonRequest(*program_, R"({"subject": )", 0, frame_);
   EXPECT_THAT(status.message(), HasSubstr("not valid JSON"));
+}
+
+TEST_F(EngineTest, RejectsAttributeGivenTwice) {
+  Compile(R"(permit "p" when { subject.id == "admin" })");
+  for (const char* request : {
+           R"({"subject": {"id": "alice", "properties": {"id": "admin"}}})",
+           R"({"subject": {"id": "alice"}, "attributes": {"subject": {"id": "admin"}}})",
+           R"({"action": {"name": "a"}, "attributes": {"action": {"name": null}}})"}) {
+    absl::Status status = DecodeJsonRequest(*program_, request, 0, frame_);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << request;
+    EXPECT_THAT(status.message(), HasSubstr("is given twice")) << request;
+  }
+}
+
+TEST_F(EngineTest, ErrorMessageKeepsDurationUnits) {
+  Compile(R"(permit "fresh" when { env.now - token.issued_at < 5m })");
+  Decision decision = Decide(
+      R"({"attributes": {"token": {"issued_at": -9223372036854775807}}})");
+  ASSERT_EQ(decision.errors.size(), 1u);
+  EXPECT_EQ(DescribeError(*program_, frame_, decision.errors[0].predicate),
+            "integer overflow in `env.now - token.issued_at < 5m`");
 }
 
 TEST_F(EngineTest, ResidualLeavesDecideLikeTheFullDag) {
@@ -204,6 +231,28 @@ TEST_F(EngineTest, ResidualLeavesDecideLikeTheFullDag) {
     bool residual_permit = Evaluate(*residual.program, frame).permit;
     EXPECT_EQ(residual_permit, Decide(request).permit) << request;
   }
+}
+
+TEST_F(EngineTest, OutputsFollowPolicyOrderWithResiduals) {
+  compiler::CompileOptions tiny;
+  tiny.max_dag_nodes = 1;
+  compiler::Compilation result = CompileText(
+      std::string(kSchema) +
+          R"(permit "p0" when { action.name == "b" }
+             permit "p1" when { action.name == "c" or resource.type == "a" }
+             permit "p2" when { action.name == "c" })",
+      {{"users", kUsers}}, tiny);
+  ASSERT_NE(result.program, nullptr);
+  Frame frame;
+  ASSERT_TRUE(DecodeJsonRequest(*result.program,
+                                R"({"action": {"name": "c"}})", 0, frame)
+                  .ok());
+  Decision decision = Evaluate(*result.program, frame);
+  std::vector<std::string> ids;
+  for (uint32_t policy : decision.determining) {
+    ids.push_back(result.program->policies[policy].id);
+  }
+  EXPECT_THAT(ids, ElementsAre("p1", "p2"));
 }
 
 TEST(ProgramStore, ReadersSeeEachPublishedProgram) {
