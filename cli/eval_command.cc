@@ -62,7 +62,8 @@ const CommandSpec& EvalSpec() {
         "Read one JSON request per line and print one decision per line."},
        {"now", "TIME",
         "Clock for env.now, as Unix seconds or RFC 3339 (default: the system "
-        "clock)."}}};
+        "clock)."}},
+      /*positional_name=*/""};
   return spec;
 }
 

@@ -128,7 +128,7 @@ inline uint32_t SwitchHash(uint32_t symbol, uint32_t capacity) {
 }
 
 // A policy that errored on the way to a leaf, with the predicate whose error
-// decided it; the reason is rendered from the predicate after evaluation.
+// decided it. The reason text is rendered from the predicate on demand.
 struct ErroredPolicy {
   uint32_t policy = 0;
   uint32_t predicate = 0;
@@ -141,7 +141,7 @@ struct ResidualPolicy {
   uint32_t formula = 0;
 };
 
-// A leaf holds the combined outcome of every policy decided on its path.
+// The outcome of every policy decided on the path to a leaf.
 // Ranges index into Program::leaf_policies / leaf_errors / leaf_residuals.
 struct Leaf {
   uint32_t permits_begin = 0, permits_count = 0;  // permits that apply

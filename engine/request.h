@@ -1,9 +1,9 @@
 // Decoded requests: the per-call frame of attribute slots, and the builder
 // that fills it from any wire format.
 //
-// A Frame is scratch state owned by the caller and reused across calls; once
-// its buffers have grown to a program's needs, decoding known strings and
-// evaluating allocate nothing. A Frame is thread-compatible: use one per
+// A Frame is scratch state that the caller owns and reuses across calls.
+// Once its buffers have grown to a program's needs, decoding known strings
+// and evaluating allocate nothing. A Frame is thread-compatible: use one per
 // thread.
 
 #ifndef VERDICT_ENGINE_REQUEST_H_
@@ -36,7 +36,7 @@ struct SlotValue {
 class Frame {
  public:
   Frame() = default;
-  Frame(const Frame&) = delete;  // holds views into its own buffers
+  Frame(const Frame&) = delete;  // slot values index its own buffers
   Frame& operator=(const Frame&) = delete;
 
   // Clears every slot for a new request against `program`, keeping capacity.
@@ -81,7 +81,7 @@ class Frame {
 
 // Fills a Frame attribute by attribute. Wire decoders (JSON here, protobuf in
 // the server) walk their input and call the setters with dotted attribute
-// paths; paths the program's schema does not declare are ignored, because
+// paths. Paths the program's schema does not declare are ignored, because
 // requests routinely carry properties no policy reads. A value of the wrong
 // type, or a second value for a path already given (such as `subject.id`
 // and `subject.properties.id`), is an INVALID_ARGUMENT error naming the

@@ -222,7 +222,7 @@ TEST_F(EngineTest, ResidualLeavesDecideLikeTheFullDag) {
   ASSERT_NE(residual.program, nullptr);
   Compile(policies);
   EXPECT_LT(residual.program->nodes.size(), program_->nodes.size());
-  for (const std::string& request : {
+  for (const char* request : {
            R"({"subject": {"id": "bob"}, "action": {"name": "read"}, "resource": {"type": "doc"}})",
            R"({"subject": {"id": "alice"}, "action": {"name": "write"}, "resource": {"type": "secret"}})",
            R"({"subject": {"id": "bob"}, "action": {"name": "read"}, "resource": {"type": "secret"}})"}) {
