@@ -46,6 +46,9 @@ for request in "$example"/requests/*.json; do
   "$verdict" decide --server "$address" --request "$request"
 done
 
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+server_pid=""
 echo
 echo "== server log"
 cat "$workdir/server.log"
