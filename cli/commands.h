@@ -17,11 +17,13 @@ int RunCheck(const std::vector<std::string>& args);
 int RunEval(const std::vector<std::string>& args);
 int RunServe(const std::vector<std::string>& args);
 int RunDecide(const std::vector<std::string>& args);
+int RunExplain(const std::vector<std::string>& args);
 
 const CommandSpec& CheckSpec();
 const CommandSpec& EvalSpec();
 const CommandSpec& ServeSpec();
 const CommandSpec& DecideSpec();
+const CommandSpec& ExplainSpec();
 
 }  // namespace verdict::cli
 
