@@ -59,7 +59,7 @@ enum class ExprKind {
   kIntLiteral,         // int_value
   kDurationLiteral,    // int_value in seconds: 300s, 5m, 2h, 1d
   kStringLiteral,      // string_value
-  kCollectionLiteral,  // ["a", "b"]: children are string literals
+  kCollectionLiteral,  // ["a", "b"]: children are any expressions
   kName,               // path: {"subject", "roles"} or {"ADMINS"}
   kHas,                // children[0] is a kName; has_path is the attribute
   kNot,                // children[0]
@@ -70,7 +70,9 @@ enum class ExprKind {
   kAdd,                // children[0] + children[1]
   kSubtract,           // children[0] - children[1]
   kIn,                 // children[0] in children[1]
+  kLike,               // children[0] like children[1] (a glob pattern)
   kMethodCall,         // children[0].method(children[1...])
+  kCall,               // method(children...): ip("10.0.0.1"), decimal("1.5")
 };
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
@@ -84,7 +86,7 @@ struct Expr {
   std::vector<std::string> path;      // kName
   std::string has_path;               // kHas: "email" or "tcb.snp"
   CompareOp compare_op = CompareOp::kEq;  // kCompare
-  std::string method;                 // kMethodCall: "startsWith"
+  std::string method;                 // kMethodCall, kCall: "startsWith"
   std::vector<std::unique_ptr<Expr>> children;
 };
 

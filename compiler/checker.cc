@@ -9,63 +9,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "compiler/checker_internal.h"
 #include "compiler/suggest.h"
 #include "engine/absl_compat.h"
 
 namespace verdict::compiler {
-namespace {
-
-// Literal collections have no type of their own until context gives one.
-constexpr Type kUntypedCollection = static_cast<Type>(0xFF);
-
-std::string TypeText(Type type) {
-  if (type == kUntypedCollection) return "string collection";
-  return std::string(TypeName(type));
-}
-
-struct ConstantValue {
-  const ConstDecl* decl = nullptr;
-  std::optional<TExpr> value;  // empty when the declaration was invalid
-};
-
-class Checker {
- public:
-  explicit Checker(Diagnostics& diagnostics) : diagnostics_(diagnostics) {}
-
-  CheckedSet Run(const std::vector<FileAst>& files);
-
- private:
-  void CollectSchema(const std::vector<FileAst>& files);
-  void CollectConstants(const std::vector<FileAst>& files);
-  void CollectPolicies(const std::vector<FileAst>& files);
-
-  std::optional<TExpr> CheckExpr(const Expr& expr);
-  std::optional<TExpr> CheckName(const Expr& expr);
-  std::optional<TExpr> CheckHas(const Expr& expr);
-  std::optional<TExpr> CheckLogic(const Expr& expr);
-  std::optional<TExpr> CheckCompare(const Expr& expr);
-  std::optional<TExpr> CheckArithmetic(const Expr& expr);
-  std::optional<TExpr> CheckIn(const Expr& expr);
-  std::optional<TExpr> CheckMethod(const Expr& expr);
-  std::optional<TExpr> CheckLiteral(const Expr& expr);
-  std::optional<TExpr> FoldConstant(TExpr expr);
-
-  // Gives an untyped collection literal the set or list type `want`.
-  bool Coerce(TExpr& expr, Type want);
-  bool ExpectType(const TExpr& expr, Type want, std::string_view context);
-  void CheckGuards(const TExpr& expr, std::set<uint32_t> guarded);
-  void ReportUnknownName(const Expr& expr, const std::string& name);
-
-  Diagnostics& diagnostics_;
-  CheckedSet result_;
-  std::set<std::string> groups_;
-  absl::flat_hash_map<std::string, ConstantValue> constants_;
-};
-
-bool IsNumeric(Type type) {
-  return type == Type::kInt || type == Type::kTimestamp ||
-         type == Type::kDuration;
-}
+namespace checker_internal {
 
 CheckedSet Checker::Run(const std::vector<FileAst>& files) {
   CollectSchema(files);
@@ -201,8 +150,12 @@ std::optional<TExpr> Checker::CheckExpr(const Expr& expr) {
       return CheckArithmetic(expr);
     case ExprKind::kIn:
       return CheckIn(expr);
+    case ExprKind::kLike:
+      return CheckLike(expr);
     case ExprKind::kMethodCall:
       return CheckMethod(expr);
+    case ExprKind::kCall:
+      return CheckCall(expr);
   }
   return std::nullopt;
 }
@@ -228,14 +181,12 @@ std::optional<TExpr> Checker::CheckLiteral(const Expr& expr) {
       out.text = expr.string_value;
       return out;
     case ExprKind::kCollectionLiteral:
-      out.type = kUntypedCollection;
-      for (const auto& child : expr.children) {
-        out.elements.push_back(child->string_value);
-      }
-      return out;
+      return CheckCollection(expr);
+    case ExprKind::kCall:
+      return CheckCall(expr);
     case ExprKind::kNegate: {
       std::optional<TExpr> inner = CheckLiteral(*expr.children[0]);
-      if (!inner || !IsNumeric(inner->type) ||
+      if (!inner || !(IsNumeric(inner->type) && inner->type != Type::kTimestamp) ||
           inner->int_value == std::numeric_limits<int64_t>::min()) {
         break;
       }
@@ -248,7 +199,8 @@ std::optional<TExpr> Checker::CheckLiteral(const Expr& expr) {
   }
   diagnostics_.Error(expr.span,
                      "a constant must be a literal: a string, an integer, a "
-                     "duration, a boolean or a list of strings");
+                     "duration, a boolean, a constructor such as ip(\"...\") "
+                     "or a list of strings");
   return std::nullopt;
 }
 
@@ -396,6 +348,11 @@ std::optional<TExpr> Checker::CheckCompare(const Expr& expr) {
     Coerce(*right, Type::kStringSet);
   }
   std::string op = CompareOpText(expr.compare_op);
+  if (left->type == kCidrCollection || right->type == kCidrCollection) {
+    diagnostics_.Error(expr.span, "a collection of cidr ranges can only be "
+                                  "the right operand of `in`");
+    return std::nullopt;
+  }
   bool ordering = expr.compare_op != CompareOp::kEq &&
                   expr.compare_op != CompareOp::kNe;
   if (left->type != right->type) {
@@ -412,8 +369,9 @@ std::optional<TExpr> Checker::CheckCompare(const Expr& expr) {
   }
   if (ordering && !IsNumeric(left->type)) {
     diagnostics_.Error(expr.span,
-                       absl::StrCat("operator ", op, " needs int, timestamp or "
-                                    "duration operands, but these are ",
+                       absl::StrCat("operator ", op, " needs int, decimal, "
+                                    "timestamp or duration operands, but "
+                                    "these are ",
                                     TypeText(left->type)));
     return std::nullopt;
   }
@@ -438,6 +396,7 @@ std::optional<TExpr> Checker::CheckCompare(const Expr& expr) {
 // do not combine: timestamps subtract to durations and move by durations.
 std::optional<Type> ArithmeticType(Type left, Type right, bool subtract) {
   if (left == Type::kInt && right == Type::kInt) return Type::kInt;
+  if (left == Type::kDecimal && right == Type::kDecimal) return Type::kDecimal;
   if (left == Type::kDuration && right == Type::kDuration) {
     return Type::kDuration;
   }
@@ -459,7 +418,8 @@ std::optional<TExpr> Checker::CheckArithmetic(const Expr& expr) {
   if (expr.kind == ExprKind::kNegate) {
     std::optional<TExpr> operand = CheckExpr(*expr.children[0]);
     if (!operand) return std::nullopt;
-    if (operand->type != Type::kInt && operand->type != Type::kDuration) {
+    if (operand->type != Type::kInt && operand->type != Type::kDuration &&
+        operand->type != Type::kDecimal) {
       diagnostics_.Error(expr.span, absl::StrCat("cannot negate ",
                                                  TypeText(operand->type)));
       return std::nullopt;
@@ -524,6 +484,22 @@ std::optional<TExpr> Checker::CheckIn(const Expr& expr) {
   std::optional<TExpr> element = CheckExpr(*expr.children[0]);
   std::optional<TExpr> set = CheckExpr(*expr.children[1]);
   if (!element || !set) return std::nullopt;
+  if (element->type == Type::kIp) {
+    if (set->type != Type::kCidr && set->type != kCidrCollection) {
+      diagnostics_.Error(set->span,
+                         absl::StrCat("an ip address is tested `in` a cidr "
+                                      "range or a list of them, not in ",
+                                      TypeText(set->type)));
+      return std::nullopt;
+    }
+    TExpr out;
+    out.kind = TExprKind::kIn;
+    out.type = Type::kBool;
+    out.span = expr.span;
+    out.children.push_back(std::move(*element));
+    out.children.push_back(std::move(*set));
+    return out;
+  }
   Coerce(*set, Type::kStringSet);
   if (!ExpectType(*element, Type::kString, "the left operand of `in`") ||
       !ExpectType(*set, Type::kStringSet, "the right operand of `in`")) {
@@ -535,48 +511,6 @@ std::optional<TExpr> Checker::CheckIn(const Expr& expr) {
   out.span = expr.span;
   out.children.push_back(std::move(*element));
   out.children.push_back(std::move(*set));
-  return out;
-}
-
-std::optional<TExpr> Checker::CheckMethod(const Expr& expr) {
-  TExpr out;
-  out.span = expr.span;
-  out.type = Type::kBool;
-  if (expr.method == "startsWith") {
-    out.kind = TExprKind::kStartsWith;
-  } else if (expr.method == "endsWith") {
-    out.kind = TExprKind::kEndsWith;
-  } else {
-    diagnostics_.Error(expr.span,
-                       absl::StrCat("unknown method '", expr.method,
-                                    "'; the string methods are startsWith "
-                                    "and endsWith"));
-    return std::nullopt;
-  }
-  if (expr.children.size() != 2) {
-    diagnostics_.Error(expr.span,
-                       absl::StrCat(expr.method, " takes one string argument, "
-                                    "but ", expr.children.size() - 1,
-                                    " were given"));
-    return std::nullopt;
-  }
-  std::optional<TExpr> receiver = CheckExpr(*expr.children[0]);
-  std::optional<TExpr> argument = CheckExpr(*expr.children[1]);
-  if (!receiver || !argument) return std::nullopt;
-  if (!ExpectType(*receiver, Type::kString,
-                  absl::StrCat("the receiver of ", expr.method)) ||
-      !ExpectType(*argument, Type::kString,
-                  absl::StrCat("the argument of ", expr.method))) {
-    return std::nullopt;
-  }
-  if (argument->kind != TExprKind::kLiteral) {
-    diagnostics_.Error(argument->span,
-                       absl::StrCat("the argument of ", expr.method,
-                                    " must be a string literal or constant"));
-    return std::nullopt;
-  }
-  out.children.push_back(std::move(*receiver));
-  out.children.push_back(std::move(*argument));
   return out;
 }
 
@@ -616,7 +550,7 @@ void Checker::CheckGuards(const TExpr& expr, std::set<uint32_t> guarded) {
   for (const TExpr& child : expr.children) CheckGuards(child, guarded);
 }
 
-}  // namespace
+}  // namespace checker_internal
 
 std::string FormatLocation(const Span& span) {
   if (span.file == nullptr) return "<unknown>";
@@ -624,7 +558,7 @@ std::string FormatLocation(const Span& span) {
 }
 
 CheckedSet Check(const std::vector<FileAst>& files, Diagnostics& diagnostics) {
-  return Checker(diagnostics).Run(files);
+  return checker_internal::Checker(diagnostics).Run(files);
 }
 
 }  // namespace verdict::compiler

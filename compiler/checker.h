@@ -47,6 +47,11 @@ enum class TExprKind {
   kIn,          // children[0] in children[1] (a set)
   kStartsWith,  // children[0].startsWith(children[1])
   kEndsWith,
+  kContainsAll,  // children[0].containsAll(children[1]), both sets
+  kContainsAny,  // children[0].containsAny(children[1]), both sets
+  kSize,         // children[0].size(): int
+  kMatches,      // children[0] matches the pattern: text is its source,
+                 // int_value its PatternKind, elements[0] the RE2 regex
 };
 
 // A checked, typed expression. Literal collections are typed as the set or
@@ -57,7 +62,7 @@ struct TExpr {
   Span span;
   bool bool_value = false;
   int64_t int_value = 0;  // int, duration, timestamp
-  std::string text;       // string
+  std::string text;       // string; address bytes for ip and cidr
   std::vector<std::string> elements;  // set (sorted, unique) or list
   uint32_t attribute = 0;
   CompareOp compare_op = CompareOp::kEq;

@@ -31,24 +31,10 @@ bool IsSwitchable(const Predicate& p) {
   return p.kind == PredicateKind::kStrEq || p.kind == PredicateKind::kStrInConst;
 }
 
-std::vector<uint32_t> SlotsOf(const Predicate& p) {
-  std::vector<uint32_t> slots;
-  if (p.slot != kNoSlot) slots.push_back(p.slot);
-  if (p.slot2 != kNoSlot) slots.push_back(p.slot2);
-  for (const auto* code : {&p.left, &p.right}) {
-    for (const IntInstr& instr : *code) {
-      if (instr.opcode == IntOpcode::kPushSlot) slots.push_back(instr.slot);
-    }
-  }
-  std::sort(slots.begin(), slots.end());
-  slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
-  return slots;
-}
-
 // A predicate errors only when its one slot is absent, so its outcome tells
 // whether that slot is present. Integer comparisons can also overflow.
 bool ErrorsOnlyWhenAbsent(const Predicate& p) {
-  return p.kind != PredicateKind::kIntCompare && SlotsOf(p).size() == 1;
+  return p.kind != PredicateKind::kIntCompare && PredicateSlots(p).size() == 1;
 }
 
 class DagBuilder {
@@ -91,7 +77,7 @@ DagStats DagBuilder::Run() {
     if (p.kind == PredicateKind::kHas) {
       has_predicate_[p.slot] = i;
     } else if (ErrorsOnlyWhenAbsent(p)) {
-      absent_errors_[SlotsOf(p)[0]].push_back(i);
+      absent_errors_[PredicateSlots(p)[0]].push_back(i);
     }
   }
   State initial;
@@ -311,7 +297,7 @@ uint32_t DagBuilder::BuildSwitch(const State& state, uint32_t slot) {
 
 uint32_t DagBuilder::BuildTest(const State& state, uint32_t predicate) {
   const Predicate& p = program_.predicates[predicate];
-  std::vector<uint32_t> slots = SlotsOf(p);
+  std::vector<uint32_t> slots = PredicateSlots(p);
   Node node;
   node.kind = NodeKind::kTest;
   node.a = predicate;

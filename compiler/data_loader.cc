@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "compiler/lower.h"
 #include "engine/absl_compat.h"
+#include "engine/values.h"
 #include "nlohmann/json.hpp"
 
 namespace verdict::compiler {
@@ -127,6 +128,25 @@ bool DataSetLoader::Convert(const std::string& id, uint32_t slot,
       if (!value.is_string()) return mismatch();
       out.symbol = InternSymbol(program_, value.get<std::string>());
       return true;
+    case Type::kDecimal: {
+      std::optional<int64_t> scaled;
+      if (value.is_string()) scaled = ParseDecimal(value.get<std::string>());
+      if (!scaled.has_value()) return mismatch();
+      out.integer = *scaled;
+      return true;
+    }
+    case Type::kIp:
+    case Type::kCidr: {
+      // Addresses are interned as their bytes; a join copies them.
+      std::optional<std::string> bytes;
+      if (value.is_string()) {
+        bytes = info.type == Type::kIp ? ParseIp(value.get<std::string>())
+                                       : ParseCidr(value.get<std::string>());
+      }
+      if (!bytes.has_value()) return mismatch();
+      out.symbol = InternSymbol(program_, *bytes);
+      return true;
+    }
     case Type::kStringSet:
     case Type::kStringList: {
       if (!value.is_array()) return mismatch();

@@ -8,6 +8,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/values.h"
+#include "re2/re2.h"
 
 namespace verdict::compiler {
 namespace {
@@ -79,6 +81,9 @@ class Lowerer {
   uint32_t LowerIntCompare(const TExpr& expr);
   uint32_t LowerIn(const TExpr& expr);
   uint32_t LowerStringTest(const TExpr& expr);
+  uint32_t LowerSetTest(const TExpr& expr);
+  uint32_t LowerMatch(const TExpr& expr);
+  uint32_t LowerIpIn(const TExpr& expr);
   void EmitInt(const TExpr& expr, std::vector<IntInstr>& code);
 
   uint32_t Bool(bool value) {
@@ -102,11 +107,13 @@ class Lowerer {
   FormulaStore& store_;
   absl::flat_hash_map<std::string, uint32_t> predicate_index_;
   absl::flat_hash_map<std::string, uint32_t> const_set_index_;
+  absl::flat_hash_map<std::string, uint32_t> regex_index_;
 };
 
 std::string PredicateKey(const Predicate& p) {
   std::string key = absl::StrCat(static_cast<int>(p.kind), "|",
-                                 static_cast<int>(p.op), "|", p.slot, "|",
+                                 static_cast<int>(p.op), "|",
+                                 static_cast<int>(p.pattern), "|", p.slot, "|",
                                  p.slot2, "|", p.symbol, "|", p.set, "|",
                                  p.text.size(), ":", p.text);
   for (const auto* code : {&p.left, &p.right}) {
@@ -194,6 +201,11 @@ uint32_t Lowerer::LowerExpr(const TExpr& expr) {
     case TExprKind::kStartsWith:
     case TExprKind::kEndsWith:
       return LowerStringTest(expr);
+    case TExprKind::kContainsAll:
+    case TExprKind::kContainsAny:
+      return LowerSetTest(expr);
+    case TExprKind::kMatches:
+      return LowerMatch(expr);
     default:
       break;  // arithmetic never has type bool
   }
@@ -204,7 +216,7 @@ uint32_t Lowerer::LowerCompare(const TExpr& expr) {
   const TExpr& left = expr.children[0];
   const TExpr& right = expr.children[1];
   if (left.type == Type::kInt || left.type == Type::kTimestamp ||
-      left.type == Type::kDuration) {
+      left.type == Type::kDuration || left.type == Type::kDecimal) {
     return LowerIntCompare(expr);
   }
   uint32_t equal = LowerEquality(left, right);
@@ -228,7 +240,15 @@ uint32_t Lowerer::LowerEquality(const TExpr& left, const TExpr& right) {
   const TExpr& other = left_literal ? left : right;
   Predicate p;
   p.slot = attribute.attribute;
-  if (other.kind == TExprKind::kAttribute) {
+  const bool address = left.type == Type::kIp || left.type == Type::kCidr;
+  if (address && other.kind == TExprKind::kAttribute) {
+    p.kind = PredicateKind::kIpEqSlot;
+    p.slot = std::min(left.attribute, right.attribute);
+    p.slot2 = std::max(left.attribute, right.attribute);
+  } else if (address) {
+    p.kind = PredicateKind::kIpEq;
+    p.text = other.text;
+  } else if (other.kind == TExprKind::kAttribute) {
     p.kind = PredicateKind::kStrEqSlot;
     p.slot = std::min(left.attribute, right.attribute);
     p.slot2 = std::max(left.attribute, right.attribute);
@@ -261,6 +281,10 @@ void Lowerer::EmitInt(const TExpr& expr, std::vector<IntInstr>& code) {
       EmitInt(expr.children[0], code);
       instr.opcode = IntOpcode::kNegate;
       break;
+    case TExprKind::kSize:
+      instr.opcode = IntOpcode::kPushSetSize;
+      instr.slot = expr.children[0].attribute;
+      break;
     default:
       EmitInt(expr.children[0], code);
       EmitInt(expr.children[1], code);
@@ -286,6 +310,7 @@ uint32_t Lowerer::LowerIntCompare(const TExpr& expr) {
 uint32_t Lowerer::LowerIn(const TExpr& expr) {
   const TExpr& element = expr.children[0];
   const TExpr& set = expr.children[1];
+  if (element.type == Type::kIp) return LowerIpIn(expr);
   const bool element_literal = element.kind == TExprKind::kLiteral;
   Predicate p;
   if (set.kind == TExprKind::kLiteral) {
@@ -325,6 +350,76 @@ uint32_t Lowerer::LowerStringTest(const TExpr& expr) {
   p.kind = starts ? PredicateKind::kStrStartsWith : PredicateKind::kStrEndsWith;
   p.slot = receiver.attribute;
   p.text = affix;
+  return Atom(std::move(p));
+}
+
+uint32_t Lowerer::LowerIpIn(const TExpr& expr) {
+  const TExpr& address = expr.children[0];
+  const TExpr& range = expr.children[1];
+  if (address.kind == TExprKind::kLiteral && range.kind == TExprKind::kLiteral) {
+    if (range.type == Type::kCidr) return Bool(IpInCidr(address.text, range.text));
+    return Bool(std::any_of(range.elements.begin(), range.elements.end(),
+                            [&](const std::string& cidr) {
+                              return IpInCidr(address.text, cidr);
+                            }));
+  }
+  Predicate p;
+  p.slot = address.attribute;
+  if (range.kind == TExprKind::kAttribute) {
+    p.kind = PredicateKind::kIpInCidrSlot;
+    p.slot2 = range.attribute;
+    return Atom(std::move(p));
+  }
+  p.kind = PredicateKind::kIpInCidr;
+  if (range.type == Type::kCidr) {
+    p.text = range.text;
+    return Atom(std::move(p));
+  }
+  std::vector<uint32_t> alternatives;
+  for (const std::string& cidr : range.elements) {
+    p.text = cidr;
+    alternatives.push_back(Atom(p));
+  }
+  return store_.Or(std::move(alternatives));
+}
+
+uint32_t Lowerer::LowerSetTest(const TExpr& expr) {
+  const TExpr& set = expr.children[0];
+  const TExpr& argument = expr.children[1];
+  const bool all = expr.kind == TExprKind::kContainsAll;
+  Predicate p;
+  p.slot = set.attribute;
+  if (argument.kind == TExprKind::kAttribute) {
+    p.kind = all ? PredicateKind::kSetContainsAllSlot
+                 : PredicateKind::kSetContainsAnySlot;
+    p.slot2 = argument.attribute;
+  } else {
+    p.kind = all ? PredicateKind::kSetContainsAllConst
+                 : PredicateKind::kSetContainsAnyConst;
+    p.set = ConstSet(argument.elements);
+  }
+  return Atom(std::move(p));
+}
+
+uint32_t Lowerer::LowerMatch(const TExpr& expr) {
+  const TExpr& subject = expr.children[0];
+  const std::string& regex = expr.elements[0];
+  if (subject.kind == TExprKind::kLiteral) {
+    return Bool(RE2::FullMatch(subject.text, RE2(regex)));
+  }
+  auto [it, inserted] = regex_index_.try_emplace(
+      regex, static_cast<uint32_t>(program_.regexes.size()));
+  if (inserted) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    program_.regexes.push_back(std::make_unique<const RE2>(regex, options));
+  }
+  Predicate p;
+  p.kind = PredicateKind::kStrMatches;
+  p.pattern = static_cast<PatternKind>(expr.int_value);
+  p.slot = subject.attribute;
+  p.set = it->second;
+  p.text = expr.text;
   return Atom(std::move(p));
 }
 

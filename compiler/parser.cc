@@ -414,12 +414,14 @@ constexpr size_t kOperandStarts[] = {
     VerdictLexer::TRUE,       VerdictLexer::FALSE,
     VerdictLexer::INT_LIT,    VerdictLexer::DURATION_LIT,
     VerdictLexer::STRING_LIT, VerdictLexer::LBRACKET,
-    VerdictLexer::LPAREN,     VerdictLexer::IDENT};
+    VerdictLexer::LPAREN,     VerdictLexer::IDENT,
+    VerdictLexer::TIMESTAMP,  VerdictLexer::DURATION};
 constexpr size_t kOperators[] = {
     VerdictLexer::OR,      VerdictLexer::OR_OR, VerdictLexer::AND,
     VerdictLexer::AND_AND, VerdictLexer::EQ,    VerdictLexer::NE,
     VerdictLexer::LT,      VerdictLexer::LE,    VerdictLexer::GT,
     VerdictLexer::GE,      VerdictLexer::IN,    VerdictLexer::HAS,
+    VerdictLexer::LIKE,
     VerdictLexer::PLUS,    VerdictLexer::MINUS, VerdictLexer::DOT};
 
 // The reserved words that the grammar's pathPart rule accepts, so that
@@ -530,9 +532,11 @@ std::string DescribeExpected(antlr4::misc::IntervalSet expected,
     items.push_back("a declaration ('schema', 'const', 'permit' or 'forbid')");
   }
   if (TakeGroup(expected, kTypeStarts)) {
+    // ip, cidr and decimal come in as names.
+    expected.remove(size_t{VerdictLexer::IDENT});
     items.push_back(
-        "a type (bool, int, string, timestamp, duration, set<string> or "
-        "list<string>)");
+        "a type (bool, int, string, timestamp, duration, decimal, ip, cidr, "
+        "set<string> or list<string>)");
   }
   if (TakeGroup(expected, kOperandStarts)) {
     for (const size_t prefix :
@@ -996,6 +1000,7 @@ class AstBuilder {
   Node BuildPostfix(VerdictParser::PostfixContext* ctx);
   Node BuildPrimary(VerdictParser::PrimaryContext* ctx);
   Node BuildCollection(VerdictParser::CollectionContext* ctx);
+  Node BuildCall(VerdictParser::CallContext* ctx);
   Node BuildName(VerdictParser::NameContext* ctx);
 
   std::unique_ptr<Expr> BuildNumber(const Token* literal, const Token* minus);
@@ -1132,6 +1137,9 @@ AstBuilder::Node AstBuilder::BuildComparison(
   if (ctx->IN() != nullptr) {
     return Binary(ExprKind::kIn, span, std::move(left), std::move(right));
   }
+  if (ctx->LIKE() != nullptr) {
+    return Binary(ExprKind::kLike, span, std::move(left), std::move(right));
+  }
   const CompareOp op = CompareOpOf(ctx->compareOp());
   Node result =
       Binary(ExprKind::kCompare, span, std::move(left), std::move(right));
@@ -1225,6 +1233,7 @@ AstBuilder::Node AstBuilder::BuildPostfix(VerdictParser::PostfixContext* ctx) {
 AstBuilder::Node AstBuilder::BuildPrimary(VerdictParser::PrimaryContext* ctx) {
   if (ctx->expr() != nullptr) return BuildExpr(ctx->expr());
   if (ctx->collection() != nullptr) return BuildCollection(ctx->collection());
+  if (ctx->call() != nullptr) return BuildCall(ctx->call());
   if (ctx->name() != nullptr) return BuildName(ctx->name());
   const Token* token = ctx->getStart();
   switch (token->getType()) {
@@ -1246,10 +1255,22 @@ AstBuilder::Node AstBuilder::BuildCollection(
     VerdictParser::CollectionContext* ctx) {
   auto collection = NewExpr(ExprKind::kCollectionLiteral, SpanOf(source_, ctx));
   std::vector<Node> elements;
-  for (antlr4::tree::TerminalNode* element : ctx->STRING_LIT()) {
-    elements.push_back(Leaf(BuildStringLiteral(element->getSymbol())));
+  for (VerdictParser::ExprContext* element : ctx->expr()) {
+    elements.push_back(BuildExpr(element));
   }
   return Combine(std::move(collection), std::move(elements));
+}
+
+AstBuilder::Node AstBuilder::BuildCall(VerdictParser::CallContext* ctx) {
+  auto call = NewExpr(ExprKind::kCall, SpanOf(source_, ctx));
+  call->method = std::string(TokenText(source_, ctx->callee));
+  std::vector<Node> arguments;
+  if (ctx->arguments() != nullptr) {
+    for (VerdictParser::ExprContext* argument : ctx->arguments()->expr()) {
+      arguments.push_back(BuildExpr(argument));
+    }
+  }
+  return Combine(std::move(call), std::move(arguments));
 }
 
 AstBuilder::Node AstBuilder::BuildName(VerdictParser::NameContext* ctx) {
@@ -1378,6 +1399,19 @@ Type BasicTypeOf(VerdictParser::TypeNameContext* ctx) {
 // Returns the type named in `ctx`, or nullopt after reporting a set or list
 // of anything but strings.
 std::optional<Type> AstBuilder::BuildType(VerdictParser::TypeNameContext* ctx) {
+  if (ctx->IDENT() != nullptr) {
+    const std::string_view name = TokenText(source_, ctx->IDENT()->getSymbol());
+    if (name == "ip") return Type::kIp;
+    if (name == "cidr") return Type::kCidr;
+    if (name == "decimal") return Type::kDecimal;
+    diagnostics_.Error(
+        SpanOf(source_, ctx),
+        absl::StrCat("unknown type '", ToAbsl(name),
+                     "'; the types are bool, int, string, timestamp, "
+                     "duration, decimal, ip, cidr, set<string> and "
+                     "list<string>"));
+    return std::nullopt;
+  }
   const Type type = BasicTypeOf(ctx);
   VerdictParser::TypeNameContext* element = ctx->typeName();
   if (element == nullptr) return type;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/values.h"
 
 namespace verdict {
 namespace {
@@ -27,6 +28,12 @@ bool RunIntCode(const std::vector<IntInstr>& code, const Frame& frame,
       case IntOpcode::kPushConst:
         stack[depth++] = instr.value;
         break;
+      case IntOpcode::kPushSetSize: {
+        const SlotValue& value = frame.slot(instr.slot);
+        if (!value.present) return false;
+        stack[depth++] = value.set_size;
+        break;
+      }
       case IntOpcode::kNegate:
         if (__builtin_sub_overflow(int64_t{0}, stack[depth - 1],
                                    &stack[depth - 1])) {
@@ -67,6 +74,25 @@ bool Contains(std::span<const uint32_t> sorted, uint32_t symbol) {
   return std::binary_search(sorted.begin(), sorted.end(), symbol);
 }
 
+// Both ranges are sorted and unique.
+bool ContainsAll(std::span<const uint32_t> set, std::span<const uint32_t> of) {
+  return std::includes(set.begin(), set.end(), of.begin(), of.end());
+}
+
+bool ContainsAny(std::span<const uint32_t> a, std::span<const uint32_t> b) {
+  auto i = a.begin();
+  auto j = b.begin();
+  while (i != a.end() && j != b.end()) {
+    if (*i == *j) return true;
+    if (*i < *j) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return false;
+}
+
 uint32_t SwitchTarget(const Program& program, const Node& node,
                       uint32_t symbol) {
   const SwitchEntry* table = program.switch_entries.data() + node.b;
@@ -101,6 +127,26 @@ DecisionId NextDecisionId() {
   id.high = (id.high & ~0xF000ull) | 0x4000ull;            // version 4
   id.low = (id.low & ~(0xC000ull << 48)) | (0x8000ull << 48);  // variant 1
   return id;
+}
+
+Truth EvaluateSlotPair(PredicateKind kind, const Frame& frame,
+                       const SlotValue& value, const SlotValue& other) {
+  switch (kind) {
+    case PredicateKind::kStrEqSlot:
+      return FromBool(value.symbol == other.symbol);
+    case PredicateKind::kSetContainsSlot:
+      return FromBool(Contains(frame.Set(value), other.symbol));
+    case PredicateKind::kSetContainsAllSlot:
+      return FromBool(ContainsAll(frame.Set(value), frame.Set(other)));
+    case PredicateKind::kSetContainsAnySlot:
+      return FromBool(ContainsAny(frame.Set(value), frame.Set(other)));
+    case PredicateKind::kIpEqSlot:
+      return FromBool(frame.Text(value) == frame.Text(other));
+    case PredicateKind::kIpInCidrSlot:
+      return FromBool(IpInCidr(frame.Text(value), frame.Text(other)));
+    default:
+      return Truth::kError;
+  }
 }
 
 }  // namespace
@@ -143,14 +189,28 @@ Truth EvaluatePredicate(const Program& program, const Frame& frame,
       return FromBool(std::equal(given.begin(), given.end(), expected.begin(),
                                  expected.end()));
     }
+    case PredicateKind::kSetContainsAllConst:
+      return FromBool(ContainsAll(frame.Set(value), program.const_sets[p.set]));
+    case PredicateKind::kSetContainsAnyConst:
+      return FromBool(ContainsAny(frame.Set(value), program.const_sets[p.set]));
+    case PredicateKind::kIpEq:
+      return FromBool(frame.Text(value) == p.text);
+    case PredicateKind::kIpInCidr:
+      return FromBool(IpInCidr(frame.Text(value), p.text));
+    case PredicateKind::kStrMatches: {
+      std::string_view text = frame.Text(value);
+      return FromBool(RE2::FullMatch(re2::StringPiece(text.data(), text.size()),
+                                     *program.regexes[p.set]));
+    }
     case PredicateKind::kStrEqSlot:
-    case PredicateKind::kSetContainsSlot: {
+    case PredicateKind::kSetContainsSlot:
+    case PredicateKind::kSetContainsAllSlot:
+    case PredicateKind::kSetContainsAnySlot:
+    case PredicateKind::kIpEqSlot:
+    case PredicateKind::kIpInCidrSlot: {
       const SlotValue& other = frame.slot(p.slot2);
       if (!other.present) return Truth::kError;
-      if (p.kind == PredicateKind::kStrEqSlot) {
-        return FromBool(value.symbol == other.symbol);
-      }
-      return FromBool(Contains(frame.Set(value), other.symbol));
+      return EvaluateSlotPair(p.kind, frame, value, other);
     }
     default:
       return Truth::kError;
@@ -270,15 +330,7 @@ Decision Evaluate(const Program& program, Frame& frame) {
 std::string DescribeError(const Program& program, const Frame& frame,
                           uint32_t predicate) {
   const Predicate& p = program.predicates[predicate];
-  std::vector<uint32_t> slots;
-  if (p.slot != kNoSlot) slots.push_back(p.slot);
-  if (p.slot2 != kNoSlot) slots.push_back(p.slot2);
-  for (const auto* code : {&p.left, &p.right}) {
-    for (const IntInstr& instr : *code) {
-      if (instr.opcode == IntOpcode::kPushSlot) slots.push_back(instr.slot);
-    }
-  }
-  for (uint32_t slot : slots) {
+  for (uint32_t slot : PredicateSlots(p)) {
     if (!frame.slot(slot).present) {
       return absl::StrCat("attribute ", program.slots[slot].path,
                           " is absent");

@@ -1,5 +1,6 @@
 #include "engine/program.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "engine/absl_compat.h"
+#include "engine/values.h"
 
 namespace verdict {
 namespace {
@@ -28,13 +30,24 @@ std::string_view IntOpText(IntOp op) {
   return "?";
 }
 
-// Renders a duration in the largest unit that divides it: 300 -> "5m".
-std::string FormatDuration(int64_t seconds) {
-  if (seconds == 0) return "0s";
-  for (auto [unit, size] : {std::pair{'d', 86400}, {'h', 3600}, {'m', 60}}) {
-    if (seconds % size == 0) return absl::StrCat(seconds / size, std::string(1, unit));
+std::string RenderIntConstant(const IntInstr& instr) {
+  switch (instr.type) {
+    case Type::kDuration:
+      return FormatDuration(instr.value);
+    case Type::kDecimal:
+      return absl::StrCat("decimal(\"", FormatDecimal(instr.value), "\")");
+    default:
+      return absl::StrCat(instr.value);
   }
-  return absl::StrCat(seconds, "s");
+}
+
+std::string_view PatternMethod(PatternKind kind) {
+  switch (kind) {
+    case PatternKind::kGlob: return " like ";
+    case PatternKind::kTemplate: return ".matchesTemplate(";
+    case PatternKind::kRegex: break;
+  }
+  return ".matches(";
 }
 
 // Renders postfix integer code back to infix, fully parenthesised below the
@@ -48,9 +61,10 @@ std::string RenderIntCode(const Program& program,
         stack.push_back(program.slots[instr.slot].path);
         break;
       case IntOpcode::kPushConst:
-        stack.push_back(instr.type == Type::kDuration
-                            ? FormatDuration(instr.value)
-                            : absl::StrCat(instr.value));
+        stack.push_back(RenderIntConstant(instr));
+        break;
+      case IntOpcode::kPushSetSize:
+        stack.push_back(absl::StrCat(program.slots[instr.slot].path, ".size()"));
         break;
       case IntOpcode::kNegate:
         stack.back() = absl::StrCat("-", stack.back());
@@ -99,6 +113,23 @@ std::string RenderSymbol(const Program& program, uint32_t slot,
 
 }  // namespace
 
+std::vector<uint32_t> PredicateSlots(const Predicate& p) {
+  std::vector<uint32_t> slots;
+  if (p.slot != kNoSlot) slots.push_back(p.slot);
+  if (p.slot2 != kNoSlot) slots.push_back(p.slot2);
+  for (const auto* code : {&p.left, &p.right}) {
+    for (const IntInstr& instr : *code) {
+      if (instr.opcode == IntOpcode::kPushSlot ||
+          instr.opcode == IntOpcode::kPushSetSize) {
+        slots.push_back(instr.slot);
+      }
+    }
+  }
+  std::sort(slots.begin(), slots.end());
+  slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
+  return slots;
+}
+
 uint32_t Program::FindSymbol(std::string_view text) const {
   auto it = symbol_index.find(ToAbsl(text));
   return it == symbol_index.end() ? kNoSymbol : it->second;
@@ -139,6 +170,29 @@ std::string Program::DescribePredicate(uint32_t predicate) const {
     case PredicateKind::kIntCompare:
       return absl::StrCat(RenderIntCode(*this, p.left), " ", ToAbsl(IntOpText(p.op)),
                           " ", RenderIntCode(*this, p.right));
+    case PredicateKind::kSetContainsAllConst:
+      return absl::StrCat(path, ".containsAll(",
+                          RenderSet(*this, const_sets[p.set]), ")");
+    case PredicateKind::kSetContainsAnyConst:
+      return absl::StrCat(path, ".containsAny(",
+                          RenderSet(*this, const_sets[p.set]), ")");
+    case PredicateKind::kSetContainsAllSlot:
+      return absl::StrCat(path, ".containsAll(", slots[p.slot2].path, ")");
+    case PredicateKind::kSetContainsAnySlot:
+      return absl::StrCat(path, ".containsAny(", slots[p.slot2].path, ")");
+    case PredicateKind::kIpEq:
+      return absl::StrCat(path, " == ip(\"", FormatIp(p.text), "\")");
+    case PredicateKind::kIpEqSlot:
+      return absl::StrCat(path, " == ", slots[p.slot2].path);
+    case PredicateKind::kIpInCidr:
+      return absl::StrCat(path, " in cidr(\"", FormatCidr(p.text), "\")");
+    case PredicateKind::kIpInCidrSlot:
+      return absl::StrCat(path, " in ", slots[p.slot2].path);
+    case PredicateKind::kStrMatches: {
+      std::string_view method = PatternMethod(p.pattern);
+      return absl::StrCat(path, ToAbsl(method), Quote(p.text),
+                          p.pattern == PatternKind::kGlob ? "" : ")");
+    }
   }
   return "";
 }

@@ -23,12 +23,14 @@
 
 #include <bit>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "re2/re2.h"
 #include "engine/types.h"
 
 namespace verdict {
@@ -68,11 +70,31 @@ enum class PredicateKind : uint8_t {
   kSetContainsSlot,  // string slot2 in set slot
   kSetEqConst,     // set slot == constant set `set`
   kIntCompare,     // left op right, exact 64-bit arithmetic
+  kSetContainsAllConst,  // set slot contains every element of `set`
+  kSetContainsAnyConst,  // set slot shares an element with `set`
+  kSetContainsAllSlot,   // set slot contains every element of set slot2
+  kSetContainsAnySlot,   // set slot shares an element with set slot2
+  kIpEq,           // ip slot == address `text` (kIpBytes)
+  kIpEqSlot,       // ip slot == ip slot2
+  kIpInCidr,       // ip slot in range `text` (kCidrBytes)
+  kIpInCidrSlot,   // ip slot in cidr slot2
+  kStrMatches,     // string slot matches regexes[`set`] in full
 };
+
+// How a kStrMatches pattern was written; only rendering depends on it.
+enum class PatternKind : uint8_t { kRegex, kGlob, kTemplate };
 
 enum class IntOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
 
-enum class IntOpcode : uint8_t { kPushSlot, kPushConst, kAdd, kSub, kNegate };
+// kPushSetSize pushes the element count of a set slot.
+enum class IntOpcode : uint8_t {
+  kPushSlot,
+  kPushConst,
+  kAdd,
+  kSub,
+  kNegate,
+  kPushSetSize,
+};
 
 // One step of a postfix integer expression. Evaluation runs the steps on a
 // small stack with overflow checks, in the order the source wrote them, so
@@ -89,14 +111,20 @@ inline constexpr size_t kMaxIntStack = 64;
 
 // An atomic test over attribute slots. Identical predicates across policies
 // are stored once.
+struct Predicate;
+
+// Returns the distinct slots `predicate` reads, sorted.
+std::vector<uint32_t> PredicateSlots(const Predicate& predicate);
+
 struct Predicate {
   PredicateKind kind = PredicateKind::kBoolIs;
   IntOp op = IntOp::kEq;
+  PatternKind pattern = PatternKind::kRegex;
   uint32_t slot = kNoSlot;
   uint32_t slot2 = kNoSlot;
   uint32_t symbol = kNoSymbol;
-  uint32_t set = 0;            // index into const_sets
-  std::string text;            // kStrStartsWith / kStrEndsWith
+  uint32_t set = 0;            // index into const_sets, or regexes
+  std::string text;            // affix, address bytes, or pattern source
   std::vector<IntInstr> left;  // kIntCompare operands
   std::vector<IntInstr> right;
 };
@@ -229,6 +257,8 @@ class Program {
   std::vector<uint32_t> formula_children;
   std::vector<uint32_t> policy_formulas;  // condition formula per policy
   std::vector<DataJoin> joins;
+  // Compiled patterns; RE2 objects are thread-safe for matching.
+  std::vector<std::unique_ptr<const RE2>> regexes;
   uint32_t root = 0;
   uint32_t env_now_slot = kNoSlot;  // filled from the clock when absent
 };

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/absl_compat.h"
+#include "engine/values.h"
 
 namespace verdict {
 namespace {
@@ -12,10 +13,11 @@ namespace {
 bool AcceptsBool(Type type) { return type == Type::kBool; }
 bool AcceptsInt(Type type) {
   return type == Type::kInt || type == Type::kTimestamp ||
-         type == Type::kDuration;
+         type == Type::kDuration || type == Type::kDecimal;
 }
 bool AcceptsString(Type type) {
-  return type == Type::kString || type == Type::kTimestamp;
+  return type == Type::kString || type == Type::kTimestamp ||
+         type == Type::kDecimal || type == Type::kIp || type == Type::kCidr;
 }
 bool AcceptsStrings(Type type) {
   return type == Type::kStringSet || type == Type::kStringList;
@@ -102,9 +104,16 @@ absl::Status RequestBuilder::SetInt(std::string_view path, int64_t value) {
   if (!status.ok() || slot == kNoSlot) return status;
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
+  int64_t stored = value;
+  if (program_.slots[slot].type == Type::kDecimal &&
+      __builtin_mul_overflow(value, kDecimalScale, &stored)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request attribute ", ToAbsl(path), ": ", value,
+        " is out of the decimal range"));
+  }
   out.present = true;
   out.given = true;
-  out.integer = value;
+  out.integer = stored;
   return absl::OkStatus();
 }
 
@@ -131,11 +140,44 @@ absl::Status RequestBuilder::SetString(std::string_view path,
     out.integer = absl::ToUnixSeconds(time);
     return absl::OkStatus();
   }
+  const Type type = program_.slots[slot].type;
+  if (type != Type::kString) return SetParsed(path, slot, type, value);
   out.present = true;
   out.text_begin = static_cast<uint32_t>(frame_.text_arena_.size());
   out.text_size = static_cast<uint32_t>(value.size());
   frame_.text_arena_.append(value);
   out.symbol = frame_.Intern(value);
+  return absl::OkStatus();
+}
+
+absl::Status RequestBuilder::SetParsed(std::string_view path, uint32_t slot,
+                                       Type type, std::string_view value) {
+  SlotValue& out = frame_.slots_[slot];
+  if (type == Type::kDecimal) {
+    std::optional<int64_t> scaled = ParseDecimal(value);
+    if (!scaled.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "request attribute ", ToAbsl(path), ": ", Excerpt(value),
+          " is not a decimal such as \"12.5\" (at most 4 fractional "
+          "digits)"));
+    }
+    out.present = true;
+    out.integer = *scaled;
+    return absl::OkStatus();
+  }
+  std::optional<std::string> bytes =
+      type == Type::kIp ? ParseIp(value) : ParseCidr(value);
+  if (!bytes.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request attribute ", ToAbsl(path), ": ", Excerpt(value),
+        type == Type::kIp
+            ? " is not an IP address such as 10.0.0.1 or 2001:db8::1"
+            : " is not a CIDR range such as 10.0.0.0/8 with zero host bits"));
+  }
+  out.present = true;
+  out.text_begin = static_cast<uint32_t>(frame_.text_arena_.size());
+  out.text_size = static_cast<uint32_t>(bytes->size());
+  frame_.text_arena_.append(*bytes);
   return absl::OkStatus();
 }
 
@@ -191,7 +233,9 @@ void RequestBuilder::JoinRecord(const DataJoin& join, const DataRecord& record) 
     const Type type = program_.slots[value.slot].type;
     if (slot.present) {
       bool equal;
-      if (type == Type::kString || type == Type::kStringList) {
+      if (type == Type::kIp || type == Type::kCidr) {
+        equal = frame_.Text(slot) == program_.symbols[value.symbol];
+      } else if (type == Type::kString || type == Type::kStringList) {
         equal = slot.symbol == value.symbol;
       } else if (type == Type::kStringSet) {
         std::span<const uint32_t> given = frame_.Set(slot);
@@ -206,7 +250,7 @@ void RequestBuilder::JoinRecord(const DataJoin& join, const DataRecord& record) 
     slot.present = true;
     slot.integer = value.integer;
     slot.symbol = value.symbol;
-    if (type == Type::kString) {
+    if (type == Type::kString || type == Type::kIp || type == Type::kCidr) {
       std::string_view text = program_.symbols[value.symbol];
       slot.text_begin = static_cast<uint32_t>(frame_.text_arena_.size());
       slot.text_size = static_cast<uint32_t>(text.size());

@@ -113,6 +113,9 @@ class RequestBuilder {
   absl::Status Lookup(std::string_view path, std::string_view given,
                       bool (*accepts)(Type), uint32_t& slot);
   void JoinRecord(const DataJoin& join, const DataRecord& record);
+  // Parses a decimal, ip or cidr value given as text into its slot.
+  absl::Status SetParsed(std::string_view path, uint32_t slot, Type type,
+                         std::string_view value);
 
   const Program& program_;
   Frame& frame_;

@@ -18,6 +18,12 @@ std::string_view TypeName(Type type) {
       return "timestamp";
     case Type::kDuration:
       return "duration";
+    case Type::kDecimal:
+      return "decimal";
+    case Type::kIp:
+      return "ip";
+    case Type::kCidr:
+      return "cidr";
   }
   return "unknown";  // a value outside the enum, cast from an integer
 }

@@ -18,6 +18,9 @@ enum class Type : uint8_t {
   kStringList,  // ordered: list<string>, compared as a whole
   kTimestamp,
   kDuration,
+  kDecimal,  // fixed point: the value times 10^4, as an exact int64
+  kIp,       // IPv4 or IPv6 address; IPv4 is kept as IPv4-mapped IPv6
+  kCidr,     // an address range: network address and prefix length
 };
 
 // Returns the name used in policy source: "bool", "set<string>", ...
@@ -26,7 +29,8 @@ std::string_view TypeName(Type type);
 // True for types whose values are 64-bit integers at run time.
 constexpr bool IsIntegral(Type type) {
   return type == Type::kInt || type == Type::kTimestamp ||
-         type == Type::kDuration || type == Type::kBool;
+         type == Type::kDuration || type == Type::kBool ||
+         type == Type::kDecimal;
 }
 
 }  // namespace verdict

@@ -39,12 +39,14 @@ pathPart
   ;
 
 keyword
-  : FROM | WHEN | AND | OR | NOT | IN | HAS | TRUE | FALSE
+  : FROM | WHEN | AND | OR | NOT | IN | HAS | LIKE | TRUE | FALSE
   | BOOL | INT | STRING | TIMESTAMP | DURATION | SET | LIST
   ;
 
 // Sets and lists hold strings only. Any element type parses here, so that
 // parser.cc can name the problem in `set<int>` without losing its place.
+// `ip`, `cidr` and `decimal` are not reserved, since attributes are often
+// called `ip`: they come in as IDENT and parser.cc checks the name.
 typeName
   : BOOL
   | INT
@@ -53,6 +55,7 @@ typeName
   | DURATION
   | SET LT typeName GT
   | LIST LT typeName GT
+  | IDENT
   ;
 
 constDecl
@@ -85,7 +88,8 @@ notExpr
 
 // Comparisons do not chain: `a == b == c` is a syntax error.
 comparison
-  : additive (compareOp additive | IN additive | HAS attributePath)?
+  : additive (compareOp additive | IN additive | HAS attributePath
+             | LIKE additive)?
   ;
 
 compareOp
@@ -123,13 +127,20 @@ primary
   | DURATION_LIT
   | STRING_LIT
   | collection
+  | call
   | name
   | LPAREN expr RPAREN
   ;
 
-// Collection literals hold strings only, and a trailing comma is allowed.
+// Literal constructors such as ip("10.0.0.1") and timestamp("2026-01-01T00:00:00Z").
+call
+  : callee=(IDENT | TIMESTAMP | DURATION) LPAREN arguments? RPAREN
+  ;
+
+// The checker decides which elements a collection may hold; a trailing
+// comma is allowed.
 collection
-  : LBRACKET (STRING_LIT (COMMA STRING_LIT)* COMMA?)? RBRACKET
+  : LBRACKET (expr (COMMA expr)* COMMA?)? RBRACKET
   ;
 
 name
@@ -149,6 +160,7 @@ OR: 'or';
 NOT: 'not';
 IN: 'in';
 HAS: 'has';
+LIKE: 'like';
 TRUE: 'true';
 FALSE: 'false';
 BOOL: 'bool';
@@ -193,8 +205,8 @@ IDENT: [A-Za-z_] [A-Za-z0-9_]*;
 STRING_LIT: '"' ('\\' ~[\r\n] | ~["\\\r\n])* '"';
 
 WHITESPACE: [ \t\r\n\f]+ -> skip;
-LINE_COMMENT: '//' ~[\r\n]* -> skip;
-BLOCK_COMMENT: '/*' .*? '*/' -> skip;
+LINE_COMMENT: '//' ~[\r\n]* -> channel(HIDDEN);
+BLOCK_COMMENT: '/*' .*? '*/' -> channel(HIDDEN);
 
 // Malformed input. Whenever a well-formed rule above applies, each of these
 // matches no more characters and comes later, so it wins only on bad input.

@@ -68,7 +68,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "permit \"p\";\nforbid \"p\";", "policy id \"p\" is already used"},
         ErrorCase{"OrderingOnStrings",
                   "permit \"p\" when { subject.id < \"m\" }",
-                  "operator < needs int, timestamp or duration operands"},
+                  "operator < needs int, decimal, timestamp or duration "
+                  "operands"},
         ErrorCase{"InNeedsSet", "permit \"p\" when { subject.id in subject.id }",
                   "the right operand of `in` must be set<string>"},
         ErrorCase{"UnknownMethod",

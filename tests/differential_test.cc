@@ -50,7 +50,11 @@ schema resource {
   tags: set<string>
   path: list<string>
   size: int
+  price: decimal
+  net?: cidr
+  uri: string
 }
+schema source { ip: ip }
 schema action { name: string }
 schema env { now: timestamp }
 schema token { issued_at: timestamp  ttl: duration }
@@ -85,7 +89,7 @@ class Generator {
 };
 
 std::string Generator::Atom() {
-  switch (Uniform(22)) {
+  switch (Uniform(36)) {
     case 0: return "action.name == \"" + Pick<std::string>({"a", "b", "c"}) + "\"";
     case 1: return "action.name in [\"a\", \"b\"]";
     case 2: return "resource.type == \"" + Pick<std::string>({"doc", "img"}) + "\"";
@@ -107,6 +111,20 @@ std::string Generator::Atom() {
     case 18: return "env.now - token.issued_at < " + Pick<std::string>({"300s", "5m", "0s"});
     case 19: return "token.ttl > 1m";
     case 20: return "subject.roles == EDITORS";
+    case 21: return "source.ip in cidr(\"10.0.0.0/8\")";
+    case 22: return "source.ip in [cidr(\"10.0.0.0/8\"), cidr(\"2001:db8::/32\")]";
+    case 23: return "source.ip == ip(\"::ffff:10.1.2.3\")";
+    case 24: return Pick<std::string>({"source.ip.isIpv4()", "source.ip.isIpv6()"});
+    case 25: return "resource has net and source.ip in resource.net";
+    case 26: return "resource.price < decimal(\"" + Pick<std::string>({"10.5", "-0.25", "3"}) + "\")";
+    case 27: return "resource.price + decimal(\"0.0001\") > decimal(\"-0.5\")";
+    case 28: return "subject.roles.containsAll([\"r1\", \"r3\"])";
+    case 29: return "subject.roles.containsAny(EDITORS)";
+    case 30: return "subject.roles.containsAny(resource.tags)";
+    case 31: return "subject.roles.size() > 1";
+    case 32: return "resource.uri like \"" + Pick<std::string>({"/docs/*", "/docs/**", "/d?cs/*"}) + "\"";
+    case 33: return "resource.uri.matches(\"/d[a-z]*/.*\")";
+    case 34: return "resource.uri.matchesTemplate(\"/docs/{id}\")";
     default: return Pick<std::string>({"true", "false"});
   }
 }
@@ -133,6 +151,7 @@ std::string Generator::PolicySet(int count) {
 nlohmann::json Generator::Request() {
   using Json = nlohmann::json;
   Json request = Json::object();
+  request["attributes"] = Json::object();
   auto maybe = [&] { return Uniform(6) != 0; };  // attributes go missing
   Json subject = Json::object();
   if (maybe()) subject["id"] = Pick<std::string>({"u1", "u2", "u3", "zz"});
@@ -152,12 +171,20 @@ nlohmann::json Generator::Request() {
   }
   if (maybe()) properties["path"] = Pick<Json>({Json::array({"a", "b"}), Json::array({"b", "a"}), Json::array()});
   if (maybe()) properties["size"] = Pick<int64_t>({0, 10, INT64_MAX});
+  if (maybe()) properties["price"] = Pick<Json>({"-0.5", "10.5", "3", 7, "922337203685477.5807"});
+  if (Uniform(2) == 0) properties["net"] = Pick<std::string>({"10.0.0.0/8", "2001:db8::/32"});
+  if (maybe()) properties["uri"] = Pick<std::string>({"/docs/a", "/docs/a/b", "/x", "/docs/", "/dacs/q"});
   resource["properties"] = properties;
   request["resource"] = resource;
+  if (maybe()) {
+    request["attributes"]["source"] = {
+        {"ip", Pick<std::string>({"10.1.2.3", "::ffff:10.1.2.3", "2001:db8::1",
+                                  "192.168.1.1"})}};
+  }
   Json token = Json::object();
   if (maybe()) token["issued_at"] = Pick<int64_t>({1000, 1300, 999, INT64_MIN});
   if (maybe()) token["ttl"] = Pick<int64_t>({30, 600});
-  request["attributes"] = {{"token", token}};
+  request["attributes"]["token"] = token;
   if (Uniform(5) == 0) request["attributes"]["env"] = {{"now", 1200}};
   return request;
 }

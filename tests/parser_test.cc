@@ -527,7 +527,7 @@ TEST(Parser, SeveralSyntaxErrorsAreAllReported) {
       "foo\n"                                         // line 5
       "permit \"c\" when { a = \"x\" }\n"             // line 6
       "permit \"d\" when { a.b. }\n"                  // line 7
-      "permit \"e\" when { [1] }\n"                   // line 8
+      "permit \"e\" when { [1 }\n"                   // line 8
       "permit \"f\"\n"                                // line 9
       "const X = (1 + 2\n"                            // line 10
       "forbid \"also-ok\";\n");                       // line 11
@@ -543,7 +543,7 @@ TEST(Parser, SeveralSyntaxErrorsAreAllReported) {
           "6:21: expected '}' to close the policy condition, found '='; "
           "write '==' to compare two values",
           "7:24: expected a name after '.', found '}'",
-          "8:20: expected a string or ']' to close the collection, found '1'",
+          "8:22: expected ',' or ']' to close the collection, found '}'",
           "9:11: expected 'when' and a condition, or ';', after the policy "
           "id, found 'const'",
           "10:17: expected ')' to close the parenthesis, found 'forbid'"}));
@@ -563,13 +563,36 @@ TEST(Parser, ErrorsAtEndOfFile) {
   EXPECT_TRUE(parsed->ast.policies.empty());
 }
 
-TEST(Parser, OnlyMethodsCanBeCalled) {
-  auto parsed = Parse("permit \"a\" when { f(x) }");
-  EXPECT_EQ(Messages(parsed->diagnostics),
-            std::vector<std::string>{
-                "1:20: expected '}' to close the policy condition, found '('; "
-                "only methods can be called, as in "
-                "'subject.id.startsWith(\"a\")'"});
+TEST(Parser, QualifiedNamesCannotBeCalled) {
+  auto parsed = Parse("permit \"a\" when { a.f(x).g }");
+  EXPECT_FALSE(Messages(parsed->diagnostics).empty());
+}
+
+TEST(Parser, FunctionCallsParse) {
+  auto parsed = Parse("permit \"a\" when { source.ip in cidr(\"10.0.0.0/8\") }");
+  ASSERT_TRUE(Messages(parsed->diagnostics).empty());
+  ASSERT_EQ(parsed->ast.policies.size(), 1u);
+  const Expr& in = *parsed->ast.policies[0].condition;
+  ASSERT_EQ(in.kind, ExprKind::kIn);
+  const Expr& call = *in.children[1];
+  EXPECT_EQ(call.kind, ExprKind::kCall);
+  EXPECT_EQ(call.method, "cidr");
+  ASSERT_EQ(call.children.size(), 1u);
+  EXPECT_EQ(call.children[0]->string_value, "10.0.0.0/8");
+}
+
+TEST(Parser, LikeAndCollectionsOfExpressions) {
+  auto parsed = Parse(
+      "permit \"a\" when { resource.path like \"/docs/*\" and "
+      "source.ip in [cidr(\"10.0.0.0/8\"), cidr(\"::1/128\")] }");
+  ASSERT_TRUE(Messages(parsed->diagnostics).empty());
+  const Expr& both = *parsed->ast.policies[0].condition;
+  ASSERT_EQ(both.kind, ExprKind::kAnd);
+  EXPECT_EQ(both.children[0]->kind, ExprKind::kLike);
+  const Expr& collection = *both.children[1]->children[1];
+  ASSERT_EQ(collection.kind, ExprKind::kCollectionLiteral);
+  ASSERT_EQ(collection.children.size(), 2u);
+  EXPECT_EQ(collection.children[1]->kind, ExprKind::kCall);
 }
 
 TEST(Parser, LexicalErrors) {

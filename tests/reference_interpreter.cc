@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "compiler/checker_internal.h"
+#include "re2/re2.h"
 
 namespace verdict::testing {
 namespace {
@@ -15,7 +17,7 @@ using compiler::TExprKind;
 
 // A value during reference evaluation; kError stands for "unknown".
 struct Value {
-  enum Kind { kError, kBool, kInt, kString, kSet, kList } kind = kError;
+  enum Kind { kError, kBool, kInt, kString, kSet, kList, kBytes } kind = kError;
   bool boolean = false;
   int64_t integer = 0;
   std::string text;
@@ -36,6 +38,9 @@ Value Int(int64_t i) {
   v.integer = i;
   return v;
 }
+
+bool InRange(const std::string& ip, const std::string& cidr);
+bool Matches(const TExpr& expr, const std::string& text);
 
 class Interpreter {
  public:
@@ -65,7 +70,13 @@ Value Interpreter::ReadAttribute(uint32_t slot) {
     case Type::kInt:
     case Type::kTimestamp:
     case Type::kDuration:
+    case Type::kDecimal:
       return Int(raw.integer);
+    case Type::kIp:
+    case Type::kCidr:
+      v.kind = Value::kBytes;
+      v.text = std::string(frame_.Text(raw));
+      return v;
     case Type::kString:
       v.kind = Value::kString;
       v.text = std::string(frame_.Text(raw));
@@ -110,7 +121,17 @@ Value Interpreter::Literal(const TExpr& expr) {
       v.kind = Value::kList;
       v.list = expr.elements;
       return v;
+    case Type::kIp:
+    case Type::kCidr:
+      v.kind = Value::kBytes;
+      v.text = expr.text;
+      return v;
     default:
+      if (expr.type == compiler::checker_internal::kCidrCollection) {
+        v.kind = Value::kList;
+        v.list = expr.elements;
+        return v;
+      }
       return Int(expr.int_value);
   }
 }
@@ -139,7 +160,40 @@ Value Interpreter::Eval(const TExpr& expr) {
       if (element.kind == Value::kError || set.kind == Value::kError) {
         return Error();
       }
+      if (element.kind == Value::kBytes) {
+        if (set.kind == Value::kBytes) return Bool(InRange(element.text, set.text));
+        return Bool(std::any_of(set.list.begin(), set.list.end(),
+                                [&](const std::string& range) {
+                                  return InRange(element.text, range);
+                                }));
+      }
       return Bool(set.set.count(element.text) > 0);
+    }
+    case TExprKind::kContainsAll:
+    case TExprKind::kContainsAny: {
+      Value set = Eval(expr.children[0]);
+      Value other = Eval(expr.children[1]);
+      if (set.kind == Value::kError || other.kind == Value::kError) {
+        return Error();
+      }
+      if (expr.kind == TExprKind::kContainsAll) {
+        return Bool(std::includes(set.set.begin(), set.set.end(),
+                                  other.set.begin(), other.set.end()));
+      }
+      return Bool(std::any_of(other.set.begin(), other.set.end(),
+                              [&](const std::string& element) {
+                                return set.set.count(element) > 0;
+                              }));
+    }
+    case TExprKind::kSize: {
+      Value set = Eval(expr.children[0]);
+      if (set.kind == Value::kError) return set;
+      return Int(static_cast<int64_t>(set.set.size()));
+    }
+    case TExprKind::kMatches: {
+      Value text = Eval(expr.children[0]);
+      if (text.kind == Value::kError) return text;
+      return Bool(Matches(expr, text.text));
     }
     case TExprKind::kStartsWith:
     case TExprKind::kEndsWith: {
@@ -209,6 +263,76 @@ Value Interpreter::Arithmetic(const TExpr& expr) {
                       ? __builtin_add_overflow(left.integer, right.integer, &out)
                       : __builtin_sub_overflow(left.integer, right.integer, &out);
   return overflow ? Error() : Int(out);
+}
+
+// Bit by bit, without the engine's byte-wise shortcut.
+bool InRange(const std::string& ip, const std::string& cidr) {
+  const int prefix = static_cast<unsigned char>(cidr[16]);
+  for (int bit = 0; bit < prefix; ++bit) {
+    int mask = 0x80 >> (bit % 8);
+    if ((ip[bit / 8] & mask) != (cidr[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+// Glob matching by backtracking over the pattern text itself.
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  if (pattern.empty()) return text.empty();
+  if (pattern.starts_with("**")) {
+    for (size_t i = 0; i <= text.size(); ++i) {
+      if (GlobMatch(pattern.substr(2), text.substr(i))) return true;
+    }
+    return false;
+  }
+  if (pattern[0] == '*') {
+    for (size_t i = 0; i <= text.size(); ++i) {
+      if (GlobMatch(pattern.substr(1), text.substr(i))) return true;
+      if (i < text.size() && text[i] == '/') break;
+    }
+    return false;
+  }
+  if (text.empty()) return false;
+  if (pattern[0] == '?') {
+    return text[0] != '/' && GlobMatch(pattern.substr(1), text.substr(1));
+  }
+  size_t width = 1;
+  char literal = pattern[0];
+  if (literal == '\\' && pattern.size() > 1) {
+    literal = pattern[1];
+    width = 2;
+  }
+  return text[0] == literal && GlobMatch(pattern.substr(width), text.substr(1));
+}
+
+// A template matches segment by segment: {name} is one non-empty segment.
+bool TemplateMatch(std::string_view pattern, std::string_view text) {
+  while (!pattern.empty()) {
+    size_t close = pattern.find('}');
+    if (pattern[0] == '{' && close != std::string_view::npos && close > 1) {
+      size_t end = text.find('/');
+      if (end == std::string_view::npos) end = text.size();
+      if (end == 0) return false;
+      pattern.remove_prefix(close + 1);
+      text.remove_prefix(end);
+      continue;
+    }
+    if (text.empty() || text[0] != pattern[0]) return false;
+    pattern.remove_prefix(1);
+    text.remove_prefix(1);
+  }
+  return text.empty();
+}
+
+bool Matches(const TExpr& expr, const std::string& text) {
+  switch (static_cast<PatternKind>(expr.int_value)) {
+    case PatternKind::kGlob:
+      return GlobMatch(expr.text, text);
+    case PatternKind::kTemplate:
+      return TemplateMatch(expr.text, text);
+    case PatternKind::kRegex:
+      break;
+  }
+  return RE2::FullMatch(text, RE2(expr.text));
 }
 
 }  // namespace
