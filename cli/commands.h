@@ -18,12 +18,14 @@ int RunEval(const std::vector<std::string>& args);
 int RunServe(const std::vector<std::string>& args);
 int RunDecide(const std::vector<std::string>& args);
 int RunExplain(const std::vector<std::string>& args);
+int RunDag(const std::vector<std::string>& args);
 
 const CommandSpec& CheckSpec();
 const CommandSpec& EvalSpec();
 const CommandSpec& ServeSpec();
 const CommandSpec& DecideSpec();
 const CommandSpec& ExplainSpec();
+const CommandSpec& DagSpec();
 
 }  // namespace verdict::cli
 

@@ -20,6 +20,7 @@ const std::vector<Command>& Commands() {
       {verdict::cli::ServeSpec, verdict::cli::RunServe},
       {verdict::cli::DecideSpec, verdict::cli::RunDecide},
       {verdict::cli::ExplainSpec, verdict::cli::RunExplain},
+      {verdict::cli::DagSpec, verdict::cli::RunDag},
   };
   return commands;
 }

@@ -12,6 +12,7 @@ packages=(
   libre2-dev libssl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  graphviz
 )
 
 missing=()
