@@ -73,6 +73,7 @@ enum class ExprKind {
   kLike,               // children[0] like children[1] (a glob pattern)
   kMethodCall,         // children[0].method(children[1...])
   kCall,               // method(children...): ip("10.0.0.1"), decimal("1.5")
+  kEntityRef,          // Group::"eng": path[0] is the type, string_value the id
 };
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };

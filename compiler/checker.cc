@@ -44,7 +44,7 @@ void Checker::CollectSchema(const std::vector<FileAst>& files) {
       for (const SchemaAttribute& attribute : schema.attributes) {
         std::string path = absl::StrCat(schema.group, ".", attribute.name);
         Attribute entry{path, schema.group, attribute.type, attribute.optional,
-                        attribute.span};
+                        /*computed=*/false, attribute.span};
         auto [it, inserted] = attributes.emplace(path, entry);
         if (!inserted) {
           diagnostics_.Error(attribute.span,
@@ -54,6 +54,19 @@ void Checker::CollectSchema(const std::vector<FileAst>& files) {
         }
       }
     }
+  }
+  // Groups that name an entity (type and id) get their ancestors.
+  for (const std::string& group : groups_) {
+    auto type = attributes.find(group + ".type");
+    auto id = attributes.find(group + ".id");
+    if (type == attributes.end() || id == attributes.end() ||
+        type->second.type != Type::kString || id->second.type != Type::kString) {
+      continue;
+    }
+    std::string path = absl::StrCat(group, ".", kAncestorsAttribute);
+    attributes.emplace(path, Attribute{path, group, Type::kStringSet,
+                                       /*optional=*/false, /*computed=*/true,
+                                       id->second.span});
   }
   for (auto& [group, join] : joins) {
     auto it = attributes.find(group + ".id");
@@ -156,6 +169,14 @@ std::optional<TExpr> Checker::CheckExpr(const Expr& expr) {
       return CheckMethod(expr);
     case ExprKind::kCall:
       return CheckCall(expr);
+    case ExprKind::kEntityRef:
+      diagnostics_.Error(expr.span,
+                         absl::StrCat("an entity such as ", expr.path[0],
+                                      "::\"", expr.string_value,
+                                      "\" can only be the right operand of "
+                                      "`in`, as in `subject in ", expr.path[0],
+                                      "::\"", expr.string_value, "\"`"));
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -480,7 +501,48 @@ std::optional<TExpr> Checker::FoldConstant(TExpr expr) {
   return literal;
 }
 
+// `subject in Group::"eng"` tests the entity hierarchy: it is true when
+// the subject is Group::"eng" or a descendant of it in the entity data.
+std::optional<TExpr> Checker::CheckHierarchy(const Expr& expr) {
+  const Expr& entity = *expr.children[0];
+  const Expr& ancestor = *expr.children[1];
+  const std::string& group = entity.path[0];
+  auto it = result_.attribute_index.find(
+      absl::StrCat(group, ".", kAncestorsAttribute));
+  if (it == result_.attribute_index.end()) {
+    diagnostics_.Error(entity.span,
+                       absl::StrCat("`", group, " in ", ancestor.path[0],
+                                    "::...` needs schema ", group,
+                                    " to declare `type: string` and "
+                                    "`id: string`, which name the entity"));
+    return std::nullopt;
+  }
+  TExpr element;
+  element.kind = TExprKind::kLiteral;
+  element.type = Type::kString;
+  element.span = ancestor.span;
+  element.text = absl::StrCat(ancestor.path[0], "::", ancestor.string_value);
+  TExpr set;
+  set.kind = TExprKind::kAttribute;
+  set.type = Type::kStringSet;
+  set.span = entity.span;
+  set.attribute = it->second;
+  TExpr out;
+  out.kind = TExprKind::kIn;
+  out.type = Type::kBool;
+  out.span = expr.span;
+  out.children.push_back(std::move(element));
+  out.children.push_back(std::move(set));
+  return out;
+}
+
 std::optional<TExpr> Checker::CheckIn(const Expr& expr) {
+  const Expr& left = *expr.children[0];
+  if (left.kind == ExprKind::kName && left.path.size() == 1 &&
+      groups_.count(left.path[0]) > 0 &&
+      expr.children[1]->kind == ExprKind::kEntityRef) {
+    return CheckHierarchy(expr);
+  }
   std::optional<TExpr> element = CheckExpr(*expr.children[0]);
   std::optional<TExpr> set = CheckExpr(*expr.children[1]);
   if (!element || !set) return std::nullopt;

@@ -24,8 +24,15 @@ struct Attribute {
   std::string group;  // "subject"
   Type type = Type::kBool;
   bool optional = false;
+  // Filled by the engine, never by a request: `<group>.$ancestors`, the
+  // entity's ancestors in the data hierarchy, itself included.
+  bool computed = false;
   Span span;
 };
+
+// The computed attribute that hierarchy tests (`subject in Group::"eng"`)
+// read, for groups that declare `type: string` and `id: string`.
+inline constexpr char kAncestorsAttribute[] = "$ancestors";
 
 struct Join {
   std::string group;

@@ -51,6 +51,7 @@ class Checker {
   std::optional<TExpr> CheckCompare(const Expr& expr);
   std::optional<TExpr> CheckArithmetic(const Expr& expr);
   std::optional<TExpr> CheckIn(const Expr& expr);
+  std::optional<TExpr> CheckHierarchy(const Expr& expr);
   std::optional<TExpr> CheckMethod(const Expr& expr);
   std::optional<TExpr> CheckLiteral(const Expr& expr);
   // checker_builtins.cc: constructors, collections, patterns, methods.

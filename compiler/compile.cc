@@ -140,6 +140,9 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
                                  *program, hash_data, data_errors,
                                  data_error_count);
     if (!data.ok()) return data;
+    absl::Status hierarchy = LoadHierarchy(data_dir, *program, hash_data,
+                                           data_errors, data_error_count);
+    if (!hierarchy.ok()) return hierarchy;
     if (data_error_count == 0) {
       BuildDag(store, *program, options.max_dag_nodes);
       store.MoveTo(*program);

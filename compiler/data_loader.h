@@ -30,6 +30,17 @@ absl::Status LoadData(
     const std::function<void(std::string_view, std::string_view)>& on_file,
     std::string& errors, size_t& error_count);
 
+// Loads the entity hierarchy from `<data_dir>/entities.json` when it exists:
+// a JSON object mapping an entity "Type::id" to the list of its parents,
+//   {"user::alice": ["Group::eng"], "Group::eng": ["Group::all"]}
+// and stores each entity's ancestors (itself included) in
+// `program.hierarchy`. A cycle is an error that names the entities on it.
+// Problems are reported as for LoadData.
+absl::Status LoadHierarchy(
+    const std::string& data_dir, Program& program,
+    const std::function<void(std::string_view, std::string_view)>& on_file,
+    std::string& errors, size_t& error_count);
+
 }  // namespace verdict::compiler
 
 #endif  // VERDICT_COMPILER_DATA_LOADER_H_

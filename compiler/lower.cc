@@ -131,8 +131,15 @@ void Lowerer::Run() {
     uint32_t slot = static_cast<uint32_t>(program_.slots.size());
     program_.slots.push_back(
         SlotInfo{attribute.path, attribute.group, attribute.type,
-                 attribute.optional});
+                 attribute.optional, attribute.computed});
     program_.slot_index[attribute.path] = slot;
+  }
+  for (uint32_t slot = 0; slot < program_.slots.size(); ++slot) {
+    const SlotInfo& info = program_.slots[slot];
+    if (!info.computed) continue;
+    program_.ancestors.push_back(
+        AncestorsSlot{slot, program_.FindSlot(info.group + ".type"),
+                      program_.FindSlot(info.group + ".id")});
   }
   program_.env_now_slot = program_.FindSlot("env.now");
   if (program_.env_now_slot != kNoSlot &&

@@ -1001,6 +1001,7 @@ class AstBuilder {
   Node BuildPrimary(VerdictParser::PrimaryContext* ctx);
   Node BuildCollection(VerdictParser::CollectionContext* ctx);
   Node BuildCall(VerdictParser::CallContext* ctx);
+  Node BuildEntityRef(VerdictParser::EntityRefContext* ctx);
   Node BuildName(VerdictParser::NameContext* ctx);
 
   std::unique_ptr<Expr> BuildNumber(const Token* literal, const Token* minus);
@@ -1234,6 +1235,7 @@ AstBuilder::Node AstBuilder::BuildPrimary(VerdictParser::PrimaryContext* ctx) {
   if (ctx->expr() != nullptr) return BuildExpr(ctx->expr());
   if (ctx->collection() != nullptr) return BuildCollection(ctx->collection());
   if (ctx->call() != nullptr) return BuildCall(ctx->call());
+  if (ctx->entityRef() != nullptr) return BuildEntityRef(ctx->entityRef());
   if (ctx->name() != nullptr) return BuildName(ctx->name());
   const Token* token = ctx->getStart();
   switch (token->getType()) {
@@ -1259,6 +1261,16 @@ AstBuilder::Node AstBuilder::BuildCollection(
     elements.push_back(BuildExpr(element));
   }
   return Combine(std::move(collection), std::move(elements));
+}
+
+AstBuilder::Node AstBuilder::BuildEntityRef(
+    VerdictParser::EntityRefContext* ctx) {
+  std::optional<std::string> id = DecodeString(ctx->STRING_LIT()->getSymbol());
+  if (!id.has_value()) return Node();
+  auto ref = NewExpr(ExprKind::kEntityRef, SpanOf(source_, ctx));
+  ref->path.emplace_back(TokenText(source_, ctx->IDENT()->getSymbol()));
+  ref->string_value = *std::move(id);
+  return Leaf(std::move(ref));
 }
 
 AstBuilder::Node AstBuilder::BuildCall(VerdictParser::CallContext* ctx) {

@@ -161,8 +161,18 @@ std::string Program::DescribePredicate(uint32_t predicate) const {
       return absl::StrCat(path, ".endsWith(", Quote(p.text), ")");
     case PredicateKind::kStrEqSlot:
       return absl::StrCat(path, " == ", slots[p.slot2].path);
-    case PredicateKind::kSetContains:
+    case PredicateKind::kSetContains: {
+      const SlotInfo& slot = slots[p.slot];
+      if (slot.computed) {
+        // A hierarchy test: `subject in Group::"eng"`.
+        std::string_view entity = symbols[p.symbol];
+        size_t separator = entity.find("::");
+        return absl::StrCat(slot.group, " in ",
+                            ToAbsl(entity.substr(0, separator)), "::",
+                            Quote(entity.substr(separator + 2)));
+      }
       return absl::StrCat(Quote(symbols[p.symbol]), " in ", path);
+    }
     case PredicateKind::kSetContainsSlot:
       return absl::StrCat(slots[p.slot2].path, " in ", path);
     case PredicateKind::kSetEqConst:

@@ -46,6 +46,15 @@ struct SlotInfo {
   std::string group;      // "subject"
   Type type = Type::kBool;
   bool optional = false;
+  bool computed = false;  // filled by the engine; requests may not set it
+};
+
+// A group whose entity ancestors the engine computes: `<group>.$ancestors`
+// is filled from `hierarchy` by the key "<type>::<id>".
+struct AncestorsSlot {
+  uint32_t slot = kNoSlot;
+  uint32_t type_slot = kNoSlot;
+  uint32_t id_slot = kNoSlot;
 };
 
 struct PolicyInfo {
@@ -257,6 +266,10 @@ class Program {
   std::vector<uint32_t> formula_children;
   std::vector<uint32_t> policy_formulas;  // condition formula per policy
   std::vector<DataJoin> joins;
+  std::vector<AncestorsSlot> ancestors;
+  // "<type>::<id>" -> its ancestors in the entity data, itself included, as
+  // sorted symbols. Entities absent here have only themselves.
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> hierarchy;
   // Compiled patterns; RE2 objects are thread-safe for matching.
   std::vector<std::unique_ptr<const RE2>> regexes;
   uint32_t root = 0;

@@ -70,6 +70,12 @@ absl::Status RequestBuilder::Lookup(std::string_view path,
                                     bool (*accepts)(Type), uint32_t& slot) {
   slot = program_.FindSlot(path);
   if (slot == kNoSlot) return absl::OkStatus();
+  if (program_.slots[slot].computed) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request attribute ", ToAbsl(path),
+        " is computed from the entity data and cannot be given in a "
+        "request"));
+  }
   if (frame_.slots_[slot].given) {
     // Which of two values wins would depend on member order: reject both.
     return absl::InvalidArgumentError(absl::StrCat(
@@ -270,6 +276,25 @@ void RequestBuilder::Finish(int64_t now_unix_seconds) {
     if (!key.present) continue;
     auto it = join.records.find(ToAbsl(frame_.Text(key)));
     if (it != join.records.end()) JoinRecord(join, it->second);
+  }
+  for (const AncestorsSlot& ancestors : program_.ancestors) {
+    const SlotValue& type = frame_.slots_[ancestors.type_slot];
+    const SlotValue& id = frame_.slots_[ancestors.id_slot];
+    if (!type.present || !id.present) continue;
+    std::string key = absl::StrCat(ToAbsl(frame_.Text(type)), "::",
+                                   ToAbsl(frame_.Text(id)));
+    SlotValue& out = frame_.slots_[ancestors.slot];
+    out.present = true;
+    out.set_begin = static_cast<uint32_t>(frame_.set_pool_.size());
+    auto it = program_.hierarchy.find(key);
+    if (it != program_.hierarchy.end()) {
+      frame_.set_pool_.insert(frame_.set_pool_.end(), it->second.begin(),
+                              it->second.end());
+    } else {
+      frame_.set_pool_.push_back(frame_.Intern(key));
+    }
+    out.set_size =
+        static_cast<uint32_t>(frame_.set_pool_.size() - out.set_begin);
   }
   if (program_.env_now_slot != kNoSlot &&
       !frame_.slots_[program_.env_now_slot].present) {

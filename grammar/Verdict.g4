@@ -128,8 +128,14 @@ primary
   | STRING_LIT
   | collection
   | call
+  | entityRef
   | name
   | LPAREN expr RPAREN
+  ;
+
+// An entity of the hierarchy in entity data: Group::"eng".
+entityRef
+  : IDENT COLON_COLON STRING_LIT
   ;
 
 // Literal constructors such as ip("10.0.0.1") and timestamp("2026-01-01T00:00:00Z").
@@ -185,6 +191,7 @@ PLUS: '+';
 MINUS: '-';
 DOT: '.';
 COMMA: ',';
+COLON_COLON: '::';
 COLON: ':';
 SEMI: ';';
 QUESTION: '?';

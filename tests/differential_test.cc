@@ -36,6 +36,7 @@ constexpr int kRequestsPerRound = 40;  // 10,000 cases in all
 
 constexpr char kSchema[] = R"(
 schema subject from users {
+  type: string
   id: string
   roles: set<string>
   email?: string
@@ -89,7 +90,7 @@ class Generator {
 };
 
 std::string Generator::Atom() {
-  switch (Uniform(36)) {
+  switch (Uniform(37)) {
     case 0: return "action.name == \"" + Pick<std::string>({"a", "b", "c"}) + "\"";
     case 1: return "action.name in [\"a\", \"b\"]";
     case 2: return "resource.type == \"" + Pick<std::string>({"doc", "img"}) + "\"";
@@ -125,6 +126,7 @@ std::string Generator::Atom() {
     case 32: return "resource.uri like \"" + Pick<std::string>({"/docs/*", "/docs/**", "/d?cs/*"}) + "\"";
     case 33: return "resource.uri.matches(\"/d[a-z]*/.*\")";
     case 34: return "resource.uri.matchesTemplate(\"/docs/{id}\")";
+    case 35: return "subject in Group::\"" + Pick<std::string>({"g1", "g2", "all"}) + "\"";
     default: return Pick<std::string>({"true", "false"});
   }
 }
@@ -155,6 +157,7 @@ nlohmann::json Generator::Request() {
   auto maybe = [&] { return Uniform(6) != 0; };  // attributes go missing
   Json subject = Json::object();
   if (maybe()) subject["id"] = Pick<std::string>({"u1", "u2", "u3", "zz"});
+  if (maybe()) subject["type"] = Pick<std::string>({"user", "Group"});
   if (Uniform(8) == 0) subject["roles"] = Json::array({"r2"});  // may conflict
   if (Uniform(3) == 0) subject["level"] = Pick<int64_t>({0, 3, 100, -7, INT64_MIN});
   if (Uniform(4) == 0) subject["active"] = Uniform(2) == 0;
@@ -225,6 +228,9 @@ TEST(Differential, DagAgreesWithReferenceInterpreter) {
   fs::create_directories(dir / "policies");
   fs::create_directories(dir / "data");
   std::ofstream(dir / "data" / "users.json") << kUsers;
+  std::ofstream(dir / "data" / "entities.json")
+      << R"({"user::u1": ["Group::g1"], "user::u2": ["Group::g2", "Group::g1"],
+             "Group::g1": ["Group::all"], "Group::g2": ["Group::all"]})";
   Generator generator(20261204);
   Frame frame;
   int cases = 0;

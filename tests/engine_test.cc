@@ -255,6 +255,42 @@ TEST_F(EngineTest, OutputsFollowPolicyOrderWithResiduals) {
   EXPECT_THAT(ids, ElementsAre("p1", "p2"));
 }
 
+TEST(Hierarchy, InTestsTransitiveAncestors) {
+  compiler::Compilation result = CompileText(
+      "schema subject { type: string  id: string }\n"
+      "permit \"eng\" when { subject in Group::\"eng\" }\n",
+      {{"entities", R"({"user::alice": ["Group::backend"],
+                        "Group::backend": ["Group::eng"]})"}});
+  ASSERT_NE(result.program, nullptr) << result.diagnostics;
+  Frame frame;
+  auto decide = [&](const std::string& type, const std::string& id) {
+    std::string request = R"({"subject": {"type": ")" + type +
+                          R"(", "id": ")" + id + R"("}})";
+    EXPECT_TRUE(DecodeJsonRequest(*result.program, request, 0, frame).ok());
+    return Evaluate(*result.program, frame).permit;
+  };
+  EXPECT_TRUE(decide("user", "alice"));
+  EXPECT_TRUE(decide("Group", "eng"));  // an entity is in itself
+  EXPECT_FALSE(decide("user", "bob"));
+  EXPECT_FALSE(decide("Group", "backend-x"));
+  absl::Status injected = DecodeJsonRequest(
+      *result.program,
+      R"({"subject": {"type": "user", "id": "bob",
+                      "properties": {"$ancestors": ["Group::eng"]}}})",
+      0, frame);
+  EXPECT_THAT(injected.message(), HasSubstr("is computed from the entity data"));
+}
+
+TEST(Hierarchy, CycleIsACompileError) {
+  compiler::Compilation result = CompileText(
+      "schema subject { type: string  id: string }\npermit \"p\";\n",
+      {{"entities", R"({"G::a": ["G::b"], "G::b": ["G::c"], "G::c": ["G::a"]})"}});
+  EXPECT_EQ(result.program, nullptr);
+  EXPECT_THAT(result.diagnostics,
+              HasSubstr("the entity hierarchy has a cycle: G::a -> G::b -> "
+                        "G::c -> G::a"));
+}
+
 TEST(ProgramStore, ReadersSeeEachPublishedProgram) {
   ProgramStore store;
   ProgramStore::Reader reader(store);
