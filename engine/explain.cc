@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "engine/absl_compat.h"
+#include "engine/values.h"
 
 namespace verdict {
 namespace {
@@ -47,21 +48,15 @@ ObservedValue Integer(int64_t value) {
   return ObservedValue{"", absl::StrCat(value), Json(value)};
 }
 
-// Renders a decimal kept as the value times 10^4, such as `12.5`.
-ObservedValue Decimal(int64_t scaled) {
-  uint64_t magnitude = scaled < 0 ? 0 - static_cast<uint64_t>(scaled)
-                                  : static_cast<uint64_t>(scaled);
-  std::string fraction = absl::StrCat(magnitude % 10000 + 10000).substr(1);
-  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-  std::string text = absl::StrCat(scaled < 0 ? "-" : "", magnitude / 10000,
-                                  fraction.empty() ? "" : ".", fraction);
+// Renders `text` without quotes, such as an address.
+ObservedValue Plain(std::string text) {
   return ObservedValue{"", text, Json(text)};
 }
 
 // The parts of a slot or data value that a type may use.
 struct RawValue {
   int64_t integer = 0;
-  std::string_view text;              // string bytes or list encoding
+  std::string_view text;  // string bytes, list encoding or address bytes
   std::vector<std::string> elements;  // set elements
 };
 
@@ -73,8 +68,13 @@ ObservedValue Render(Type type, const RawValue& raw) {
     case Type::kInt:
       return Integer(raw.integer);
     case Type::kDuration:
-      return ObservedValue{"", absl::StrCat(raw.integer, "s"),
-                           Json(raw.integer)};
+      return ObservedValue{"", FormatDuration(raw.integer), Json(raw.integer)};
+    case Type::kDecimal:
+      return Plain(FormatDecimal(raw.integer));
+    case Type::kIp:
+      return Plain(FormatIp(raw.text));
+    case Type::kCidr:
+      return Plain(FormatCidr(raw.text));
     case Type::kTimestamp: {
       std::string text =
           absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(raw.integer),
@@ -93,9 +93,8 @@ ObservedValue Render(Type type, const RawValue& raw) {
     default:
       break;
   }
-  // Types added after this renderer: decimals by their scale, values with
-  // text (addresses, ranges) as strings, anything else as its integer.
-  if (TypeName(type) == "decimal") return Decimal(raw.integer);
+  // Types added after this renderer: values with text as quoted strings,
+  // anything else as its integer.
   if (!raw.text.empty()) {
     return ObservedValue{"", Quote(raw.text), Json(std::string(raw.text))};
   }

@@ -219,6 +219,36 @@ TEST(Explain, ListAndAbsentValuesRender) {
   }
 }
 
+TEST(Explain, AddressAndDecimalValuesRender) {
+  Explanation explanation = ExplainText(R"(
+      schema source { ip: ip }
+      schema resource { price: decimal }
+      permit "internal-cheap" when {
+        source.ip in cidr("10.0.0.0/8") and resource.price < decimal("10.5") })",
+      R"({"resource": {"type": "r", "id": "x", "properties": {"price": "12.25"}},
+          "attributes": {"source": {"ip": "::ffff:10.1.2.3"}}})");
+  ASSERT_EQ(explanation.nearest.size(), 1u);
+  const PolicyReport& report = explanation.nearest[0];
+  ASSERT_EQ(report.failures.size(), 1u);
+  ASSERT_EQ(report.failures[0].values.size(), 1u);
+  EXPECT_EQ(report.failures[0].values[0].path, "resource.price");
+  EXPECT_EQ(report.failures[0].values[0].text, "12.25");
+
+  Frame frame;
+  compiler::Compilation compilation = testing::CompileText(R"(
+      schema source { ip: ip }
+      permit "p" when { source.ip in cidr("10.0.0.0/8") })");
+  ASSERT_NE(compilation.program, nullptr) << compilation.diagnostics;
+  ASSERT_TRUE(DecodeJsonRequest(*compilation.program,
+                                R"({"attributes": {"source": {"ip": "::ffff:10.1.2.3"}}})",
+                                0, frame)
+                  .ok());
+  ObservedValue ip = ObserveSlot(*compilation.program, frame,
+                                 compilation.program->FindSlot("source.ip"));
+  EXPECT_EQ(ip.text, "10.1.2.3");
+  EXPECT_EQ(ip.json, "10.1.2.3");
+}
+
 TEST(Explain, DefaultDenyRanksOnlyPermits) {
   Explanation explanation = ExplainText(
       std::string(kSchema) + R"(
