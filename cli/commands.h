@@ -19,6 +19,7 @@ int RunServe(const std::vector<std::string>& args);
 int RunDecide(const std::vector<std::string>& args);
 int RunExplain(const std::vector<std::string>& args);
 int RunDag(const std::vector<std::string>& args);
+int RunTest(const std::vector<std::string>& args);
 
 const CommandSpec& CheckSpec();
 const CommandSpec& EvalSpec();
@@ -26,6 +27,7 @@ const CommandSpec& ServeSpec();
 const CommandSpec& DecideSpec();
 const CommandSpec& ExplainSpec();
 const CommandSpec& DagSpec();
+const CommandSpec& TestSpec();
 
 }  // namespace verdict::cli
 

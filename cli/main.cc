@@ -21,6 +21,7 @@ const std::vector<Command>& Commands() {
       {verdict::cli::DecideSpec, verdict::cli::RunDecide},
       {verdict::cli::ExplainSpec, verdict::cli::RunExplain},
       {verdict::cli::DagSpec, verdict::cli::RunDag},
+      {verdict::cli::TestSpec, verdict::cli::RunTest},
   };
   return commands;
 }
