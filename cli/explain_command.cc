@@ -95,7 +95,7 @@ const CommandSpec& ExplainSpec() {
       "explain",
       "Decide one request and show which policies applied and why others "
       "did not.",
-      "verdict explain --policies DIR [--data DIR] --request FILE|- "
+      "verdict explain --policies DIR [--data DIR] [--request FILE|-] "
       "[--now TIME] [--format text|json] [--all]",
       {{"policies", "DIR", "Directory of *.verdict policy files.", true},
        {"data", "DIR",
