@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compiler/source.h"
@@ -99,12 +100,21 @@ struct ConstDecl {
 
 enum class Effect { kPermit, kForbid };
 
+// An obligation or advice attached to a policy.
+struct DutyDecl {
+  bool advice = false;  // advice may be ignored; an obligation may not
+  std::string name;
+  Span span;
+  std::vector<std::pair<std::string, std::unique_ptr<Expr>>> fields;
+};
+
 struct PolicyDecl {
   Effect effect = Effect::kPermit;
   std::string id;
   Span span;                        // the whole `permit "id" ...` head
   Span id_span;
   std::unique_ptr<Expr> condition;  // null: the policy always applies
+  std::vector<DutyDecl> duties;
 };
 
 struct FileAst {

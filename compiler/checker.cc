@@ -134,6 +134,7 @@ void Checker::CollectPolicies(const std::vector<FileAst>& files) {
         policy.has_condition = true;
         policy.condition = std::move(*condition);
       }
+      if (!CheckDuties(decl, policy)) continue;
       result_.policies.push_back(std::move(policy));
     }
   }
@@ -499,6 +500,46 @@ std::optional<TExpr> Checker::FoldConstant(TExpr expr) {
   literal.span = expr.span;
   literal.int_value = value;
   return literal;
+}
+
+// Obligation and advice values are literals or attribute reads, so the
+// engine can fill them without evaluating expressions.
+bool Checker::CheckDuties(const PolicyDecl& decl, CheckedPolicy& policy) {
+  bool ok = true;
+  for (const DutyDecl& duty : decl.duties) {
+    CheckedDuty checked{duty.advice, duty.name, {}};
+    std::set<std::string> keys;
+    for (const auto& [key, value] : duty.fields) {
+      if (!keys.insert(key).second) {
+        diagnostics_.Error(value->span,
+                           absl::StrCat("field '", key, "' is given twice in ",
+                                        duty.advice ? "advice" : "obligation",
+                                        " \"", duty.name, "\""));
+        ok = false;
+        continue;
+      }
+      std::optional<TExpr> checked_value = CheckExpr(*value);
+      if (!checked_value) {
+        ok = false;
+        continue;
+      }
+      if (checked_value->type == kUntypedCollection) {
+        Coerce(*checked_value, Type::kStringSet);
+      }
+      if ((checked_value->kind != TExprKind::kLiteral &&
+           checked_value->kind != TExprKind::kAttribute) ||
+          checked_value->type == kCidrCollection) {
+        diagnostics_.Error(value->span,
+                           "an obligation or advice value is a literal, a "
+                           "constant or an attribute");
+        ok = false;
+        continue;
+      }
+      checked.fields.emplace_back(key, std::move(*checked_value));
+    }
+    policy.duties.push_back(std::move(checked));
+  }
+  return ok;
 }
 
 // `subject in Group::"eng"` tests the entity hierarchy: it is true when

@@ -76,12 +76,20 @@ struct TExpr {
   std::vector<TExpr> children;
 };
 
+struct CheckedDuty {
+  bool advice = false;
+  std::string name;
+  // Each value is a literal or an attribute read.
+  std::vector<std::pair<std::string, TExpr>> fields;
+};
+
 struct CheckedPolicy {
   std::string id;
   Effect effect = Effect::kPermit;
   Span span;
   bool has_condition = false;
   TExpr condition;  // bool; meaningful when has_condition
+  std::vector<CheckedDuty> duties;
 };
 
 // The checked policy set. Attribute indexes are the engine's slot indexes.

@@ -52,6 +52,7 @@ class Checker {
   std::optional<TExpr> CheckArithmetic(const Expr& expr);
   std::optional<TExpr> CheckIn(const Expr& expr);
   std::optional<TExpr> CheckHierarchy(const Expr& expr);
+  bool CheckDuties(const PolicyDecl& decl, CheckedPolicy& policy);
   std::optional<TExpr> CheckMethod(const Expr& expr);
   std::optional<TExpr> CheckLiteral(const Expr& expr);
   // checker_builtins.cc: constructors, collections, patterns, methods.

@@ -84,6 +84,7 @@ class Lowerer {
   uint32_t LowerSetTest(const TExpr& expr);
   uint32_t LowerMatch(const TExpr& expr);
   uint32_t LowerIpIn(const TExpr& expr);
+  void LowerDuties(const CheckedPolicy& policy, PolicyInfo& info);
   void EmitInt(const TExpr& expr, std::vector<IntInstr>& code);
 
   uint32_t Bool(bool value) {
@@ -152,6 +153,7 @@ void Lowerer::Run() {
         policy.effect == Effect::kPermit ? PolicyEffect::kPermit
                                          : PolicyEffect::kForbid,
         FormatLocation(policy.span)});
+    LowerDuties(policy, program_.policies.back());
     program_.policy_formulas.push_back(
         policy.has_condition ? LowerExpr(policy.condition) : Bool(true));
   }
@@ -358,6 +360,28 @@ uint32_t Lowerer::LowerStringTest(const TExpr& expr) {
   p.slot = receiver.attribute;
   p.text = affix;
   return Atom(std::move(p));
+}
+
+void Lowerer::LowerDuties(const CheckedPolicy& policy, PolicyInfo& info) {
+  for (const CheckedDuty& duty : policy.duties) {
+    Duty out{duty.advice, duty.name, {}};
+    for (const auto& [key, value] : duty.fields) {
+      DutyField field;
+      field.key = key;
+      field.type = value.type;
+      if (value.kind == TExprKind::kAttribute) {
+        field.slot = value.attribute;
+        info.obligations_read_slots |= !duty.advice;
+      } else {
+        field.integer = value.type == Type::kBool ? value.bool_value
+                                                  : value.int_value;
+        field.text = value.text;
+        field.elements = value.elements;
+      }
+      out.fields.push_back(std::move(field));
+    }
+    info.duties.push_back(std::move(out));
+  }
 }
 
 uint32_t Lowerer::LowerIpIn(const TExpr& expr) {

@@ -440,7 +440,8 @@ constexpr size_t kPunctuation[] = {
     VerdictLexer::RBRACE, VerdictLexer::RPAREN, VerdictLexer::RBRACKET,
     VerdictLexer::LBRACE, VerdictLexer::SEMI,   VerdictLexer::WHEN,
     VerdictLexer::COLON,  VerdictLexer::COMMA,  VerdictLexer::LT,
-    VerdictLexer::GT,     VerdictLexer::ASSIGN};
+    VerdictLexer::GT,     VerdictLexer::ASSIGN, VerdictLexer::OBLIGATION,
+    VerdictLexer::ADVICE};
 
 bool ContainsOnly(const antlr4::misc::IntervalSet& set,
                   std::span<const size_t> allowed) {
@@ -686,9 +687,11 @@ std::string VerdictErrorStrategy::Message(
   }
   std::string description =
       DescribeExpected(expected, parser->getContext(), parser->getVocabulary());
-  if (expected.size() == 2 && expected.contains(size_t{VerdictLexer::WHEN}) &&
+  if (expected.contains(size_t{VerdictLexer::WHEN}) &&
       expected.contains(size_t{VerdictLexer::SEMI})) {
-    description = "'when' and a condition, or ';', after the policy id";
+    description =
+        "'when' and a condition, an obligation or advice, or ';', after the "
+        "policy id";
   }
   std::string message =
       absl::StrCat("expected ", description, ", found ", found_text);
@@ -1002,6 +1005,7 @@ class AstBuilder {
   Node BuildCollection(VerdictParser::CollectionContext* ctx);
   Node BuildCall(VerdictParser::CallContext* ctx);
   Node BuildEntityRef(VerdictParser::EntityRefContext* ctx);
+  std::optional<DutyDecl> BuildDuty(VerdictParser::DutyContext* ctx);
   Node BuildName(VerdictParser::NameContext* ctx);
 
   std::unique_ptr<Expr> BuildNumber(const Token* literal, const Token* minus);
@@ -1503,7 +1507,28 @@ std::optional<PolicyDecl> AstBuilder::BuildPolicy(
   }
   policy.id = *std::move(decoded_id);
   policy.condition = std::move(condition);
+  for (VerdictParser::DutyContext* duty : ctx->duty()) {
+    std::optional<DutyDecl> built = BuildDuty(duty);
+    if (!built.has_value()) return std::nullopt;
+    policy.duties.push_back(*std::move(built));
+  }
   return policy;
+}
+
+std::optional<DutyDecl> AstBuilder::BuildDuty(VerdictParser::DutyContext* ctx) {
+  DutyDecl duty;
+  duty.advice = ctx->kind->getType() == VerdictLexer::ADVICE;
+  duty.span = SpanOf(source_, ctx->kind, ctx->STRING_LIT()->getSymbol());
+  std::optional<std::string> name = DecodeString(ctx->STRING_LIT()->getSymbol());
+  if (!name.has_value()) return std::nullopt;
+  duty.name = *std::move(name);
+  for (VerdictParser::DutyFieldContext* field : ctx->dutyField()) {
+    std::unique_ptr<Expr> value = BuildTopLevelExpr(field->expr());
+    if (value == nullptr) return std::nullopt;
+    duty.fields.emplace_back(TokenText(source_, field->IDENT()->getSymbol()),
+                             std::move(value));
+  }
+  return duty;
 }
 
 // ---------------------------------------------------------------------------

@@ -15,9 +15,22 @@ namespace verdict {
 //    "context": {"decision_id": "...", "revision": "...",
 //                "policies": ["<determining policy id>", ...],
 //                "errors": [{"policy": "...", "message": "..."}],
-//                "reasons": ["permit:<id>", ...]}}
+//                "reasons": ["permit:<id>", ...],
+//                "obligations": [...], "advice": [...]}}
+// where the last two are those of DutiesToJson.
 nlohmann::json DecisionToJson(const Program& program, const Frame& frame,
                               const Decision& decision);
+
+// Returns the obligations and advice of the policies that determined
+// `decision`, in policy order, as
+//   {"obligations": [{"policy": "...", "name": "...", "fields": {...}}],
+//    "advice": [...]}
+// Field values read from the request are rendered by type: strings, ip and
+// cidr as text, decimals as text such as "12.5", integers, timestamps and
+// durations as integer seconds, sets and lists as arrays, and an absent
+// attribute as null.
+nlohmann::json DutiesToJson(const Program& program, const Frame& frame,
+                            const Decision& decision);
 
 }  // namespace verdict
 

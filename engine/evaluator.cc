@@ -149,6 +149,24 @@ Truth EvaluateSlotPair(PredicateKind kind, const Frame& frame,
   }
 }
 
+// Returns the first applying permit with an obligation that reads an absent
+// attribute, or kNoPolicy.
+uint32_t FindUnfulfillable(const Program& program, const Frame& frame) {
+  for (uint32_t policy : frame.permits) {
+    const PolicyInfo& info = program.policies[policy];
+    if (!info.obligations_read_slots) continue;
+    for (const Duty& duty : info.duties) {
+      if (duty.advice) continue;
+      for (const DutyField& field : duty.fields) {
+        if (field.slot != kNoSlot && !frame.slot(field.slot).present) {
+          return policy;
+        }
+      }
+    }
+  }
+  return kNoPolicy;
+}
+
 }  // namespace
 
 std::string DecisionId::ToString() const {
@@ -320,8 +338,9 @@ Decision Evaluate(const Program& program, Frame& frame) {
     });
     decision.determining = frame.forbids;
   } else if (!frame.permits.empty()) {
-    decision.permit = true;
-    decision.determining = frame.permits;
+    decision.unfulfillable_policy = FindUnfulfillable(program, frame);
+    decision.permit = decision.unfulfillable_policy == kNoPolicy;
+    if (decision.permit) decision.determining = frame.permits;
   }
   decision.errors = frame.errors;
   return decision;
@@ -367,6 +386,10 @@ std::vector<std::string> DecisionReasons(const Program& program,
     for (uint32_t policy : decision.determining) {
       reasons.push_back(absl::StrCat("permit:", program.policies[policy].id));
     }
+  } else if (decision.unfulfillable_policy != kNoPolicy) {
+    reasons.push_back(absl::StrCat(
+        "obligation_error:",
+        program.policies[decision.unfulfillable_policy].id));
   } else if (reasons.empty()) {
     reasons.push_back("default_deny");
   }

@@ -13,6 +13,8 @@
 
 namespace verdict {
 
+inline constexpr uint32_t kNoPolicy = 0xFFFFFFFFu;
+
 // A 128-bit random decision id, rendered as a UUID (version 4).
 struct DecisionId {
   uint64_t high = 0;
@@ -33,6 +35,9 @@ struct Decision {
   // True when request attributes contradicted entity data; the decision is
   // then DENY and Frame::conflicts() names the attributes.
   bool conflict = false;
+  // A permit whose obligation reads an absent attribute cannot be carried
+  // out, so the decision is DENY; this names that policy (else kNoPolicy).
+  uint32_t unfulfillable_policy = kNoPolicy;
   DecisionId id;
 };
 
@@ -63,6 +68,8 @@ std::string DescribeError(const Program& program, const Frame& frame,
 //   "forbid:<policy>"            a forbid applied
 //   "forbid_error:<policy>"      a forbid errored, so the request is denied
 //   "permit:<policy>"            a permit applied (PERMIT only)
+//   "obligation_error:<policy>"  a permit applied but an obligation of it
+//                                reads an absent attribute, so DENY
 //   "default_deny"               no permit applied and nothing forbade
 std::vector<std::string> DecisionReasons(const Program& program,
                                          const Frame& frame,

@@ -57,10 +57,33 @@ struct AncestorsSlot {
   uint32_t id_slot = kNoSlot;
 };
 
+// One field of an obligation or advice: a literal, or the value of a slot
+// read from the request when the decision is rendered.
+struct DutyField {
+  std::string key;
+  Type type = Type::kString;
+  uint32_t slot = kNoSlot;  // kNoSlot for a literal
+  int64_t integer = 0;
+  std::string text;
+  std::vector<std::string> elements;
+};
+
+// An obligation (the PEP must carry it out, or deny) or advice (the PEP
+// may ignore it), returned with decisions the policy determines.
+struct Duty {
+  bool advice = false;
+  std::string name;
+  std::vector<DutyField> fields;
+};
+
 struct PolicyInfo {
   std::string id;
   PolicyEffect effect = PolicyEffect::kPermit;
   std::string location;  // "file:line:col" of the declaration
+  std::vector<Duty> duties;
+  // True when an obligation reads a slot; the evaluator then checks that
+  // the slot is present before it permits.
+  bool obligations_read_slots = false;
 };
 
 // The three outcomes of a predicate or condition under Kleene logic, where

@@ -64,7 +64,18 @@ constDecl
 
 // A policy without a condition ends with ';'.
 policyDecl
-  : effect=(PERMIT | FORBID) STRING_LIT (WHEN LBRACE expr RBRACE | SEMI)
+  : effect=(PERMIT | FORBID) STRING_LIT
+    (WHEN LBRACE expr RBRACE duty* | duty+ | SEMI)
+  ;
+
+// What the PEP must do (obligation) or may use (advice) when the policy
+// determines the decision: obligation "add_header" { name: "x-user" }.
+duty
+  : kind=(OBLIGATION | ADVICE) STRING_LIT LBRACE (dutyField COMMA?)* RBRACE
+  ;
+
+dutyField
+  : IDENT COLON expr
   ;
 
 // Expressions, from the lowest precedence to the highest. Chains of the
@@ -166,6 +177,8 @@ OR: 'or';
 NOT: 'not';
 IN: 'in';
 HAS: 'has';
+OBLIGATION: 'obligation';
+ADVICE: 'advice';
 LIKE: 'like';
 TRUE: 'true';
 FALSE: 'false';

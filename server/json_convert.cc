@@ -260,6 +260,15 @@ json DecideResponseToJson(const v1::DecideResponse& response) {
     errors.push_back(
         {{"policy", error.policy()}, {"message", error.message()}});
   }
+  json duties[2] = {json::array(), json::array()};
+  for (int advice = 0; advice < 2; ++advice) {
+    for (const v1::Duty& duty :
+         advice ? response.advice() : response.obligations()) {
+      duties[advice].push_back({{"policy", duty.policy()},
+                                {"name", duty.name()},
+                                {"fields", PropertiesToJson(duty.fields())}});
+    }
+  }
   json context = {
       {"decision_id", response.decision_id()},
       {"revision", response.revision()},
@@ -268,8 +277,47 @@ json DecideResponseToJson(const v1::DecideResponse& response) {
       {"errors", std::move(errors)},
       {"reasons", json(std::vector<std::string>(response.reasons().begin(),
                                                 response.reasons().end()))},
+      {"obligations", std::move(duties[0])},
+      {"advice", std::move(duties[1])},
   };
   return {{"decision", response.decision()}, {"context", std::move(context)}};
+}
+
+absl::Status JsonToProperties(const json& object, v1::Properties& out) {
+  return ConvertProperties(object, "fields", 0, out);
+}
+
+json PropertiesToJson(const v1::Properties& properties) {
+  json out = json::object();
+  for (const auto& [name, value] : properties.fields()) {
+    switch (value.kind_case()) {
+      case v1::Value::kBoolValue:
+        out[name] = value.bool_value();
+        break;
+      case v1::Value::kIntValue:
+        out[name] = value.int_value();
+        break;
+      case v1::Value::kStringValue:
+        out[name] = value.string_value();
+        break;
+      case v1::Value::kStringSet:
+        out[name] = std::vector<std::string>(value.string_set().values().begin(),
+                                             value.string_set().values().end());
+        break;
+      case v1::Value::kStringList:
+        out[name] = std::vector<std::string>(
+            value.string_list().values().begin(),
+            value.string_list().values().end());
+        break;
+      case v1::Value::kObject:
+        out[name] = PropertiesToJson(value.object());
+        break;
+      case v1::Value::KIND_NOT_SET:
+        out[name] = nullptr;
+        break;
+    }
+  }
+  return out;
 }
 
 json ItemErrorToJson(const v1::ItemError& error) {

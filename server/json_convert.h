@@ -38,6 +38,14 @@ absl::StatusOr<v1::DecideRequest> JsonToDecideRequest(
 //                "reasons": [...]}}
 nlohmann::json DecideResponseToJson(const v1::DecideResponse& response);
 
+// Converts a JSON object to Properties with the rules of JsonToDecideRequest;
+// null members are left out.
+absl::Status JsonToProperties(const nlohmann::json& object,
+                              v1::Properties& out);
+
+// Renders Properties as a JSON object: sets and lists as arrays.
+nlohmann::json PropertiesToJson(const v1::Properties& properties);
+
 // Renders a batch item that failed: {"error": {"code": "INVALID_ARGUMENT",
 // "message": "..."}}.
 nlohmann::json ItemErrorToJson(const v1::ItemError& error);

@@ -3,14 +3,17 @@
 #include <atomic>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "engine/decision_json.h"
 #include "engine/evaluator.h"
 #include "engine/program.h"
 #include "engine/request.h"
+#include "server/json_convert.h"
 #include "server/proto_request.h"
 
 namespace verdict::server {
@@ -65,10 +68,27 @@ absl::Status DecideOne(const Program& program, const v1::DecideRequest& request,
   for (const ErroredPolicy& error : decision.errors) {
     v1::PolicyError* out = response.add_errors();
     out->set_policy(program.policies[error.policy].id);
-    out->set_message(program.DescribePredicate(error.predicate));
+    out->set_message(DescribeError(program, frame, error.predicate));
   }
   for (std::string& reason : DecisionReasons(program, frame, decision)) {
     response.add_reasons(std::move(reason));
+  }
+  if (!decision.determining.empty()) {
+    nlohmann::json duties = DutiesToJson(program, frame, decision);
+    for (const char* kind : {"obligations", "advice"}) {
+      for (const nlohmann::json& duty : duties[kind]) {
+        v1::Duty* out = std::string_view(kind) == "advice"
+                            ? response.add_advice()
+                            : response.add_obligations();
+        out->set_policy(duty["policy"].get<std::string>());
+        out->set_name(duty["name"].get<std::string>());
+        if (absl::Status s = JsonToProperties(duty["fields"],
+                                              *out->mutable_fields());
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
   }
   return absl::OkStatus();
 }

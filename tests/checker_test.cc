@@ -80,6 +80,13 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"ConstantOverflow",
                   "forbid \"f\" when { 9223372036854775807 + 1 > 0 }",
                   "this constant expression overflows"},
+        ErrorCase{"ObligationValueIsNotAnExpression",
+                  "permit \"p\" when { true } obligation \"o\" { v: subject.level + 1 }",
+                  "an obligation or advice value is a literal, a constant or "
+                  "an attribute"},
+        ErrorCase{"ObligationFieldTwice",
+                  "permit \"p\" obligation \"o\" { v: 1, v: 2 }",
+                  "field 'v' is given twice in obligation \"o\""},
         ErrorCase{"SyntaxError", "permit \"p\" when { subject.id == }",
                   "error:"}),
     [](const ::testing::TestParamInfo<ErrorCase>& info) {

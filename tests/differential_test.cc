@@ -145,7 +145,18 @@ std::string Generator::PolicySet(int count) {
   for (int i = 0; i < count; ++i) {
     text += Uniform(3) == 0 ? "forbid" : "permit";
     text += " \"p" + std::to_string(i) + "\"";
-    text += Uniform(10) == 0 ? ";\n" : " when { " + Condition(3) + " }\n";
+    std::string duty;
+    if (Uniform(4) == 0) {
+      duty = Pick<std::string>({"  obligation \"log\" { who: subject.email }\n",
+                                "  advice \"why\" { tenant: subject.tenant }\n",
+                                "  obligation \"tag\" { kind: \"x\", n: 3 }\n"});
+    }
+    if (Uniform(10) == 0) {
+      // A policy without a condition ends with ';' unless a duty follows.
+      text += duty.empty() ? ";\n" : "\n" + duty;
+    } else {
+      text += " when { " + Condition(3) + " }\n" + duty;
+    }
   }
   return text;
 }

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/decision_json.h"
 #include "engine/evaluator.h"
 #include "engine/request.h"
 #include "engine/snapshot.h"
@@ -253,6 +254,37 @@ TEST_F(EngineTest, OutputsFollowPolicyOrderWithResiduals) {
     ids.push_back(result.program->policies[policy].id);
   }
   EXPECT_THAT(ids, ElementsAre("p1", "p2"));
+}
+
+TEST_F(EngineTest, ObligationsAndAdviceOfDeterminingPolicies) {
+  Compile(R"(permit "read" when { action.name == "read" }
+               obligation "add_header" { name: "x-user", value: subject.id }
+               advice "reason" { text: "readers may read" }
+             permit "mail" when { action.name == "mail" }
+               obligation "notify" { to: subject.email }
+             forbid "no-guests" when { "guest" in subject.roles }
+               advice "step_up" { acr_values: ["mfa", "hwk"] })");
+  Decision decision =
+      Decide(R"({"subject": {"id": "alice"}, "action": {"name": "read"}})");
+  ASSERT_TRUE(decision.permit);
+  nlohmann::json duties = DutiesToJson(*program_, frame_, decision);
+  EXPECT_EQ(duties["obligations"].dump(),
+            R"([{"fields":{"name":"x-user","value":"alice"},"name":"add_header","policy":"read"}])");
+  EXPECT_EQ(duties["advice"].dump(),
+            R"([{"fields":{"text":"readers may read"},"name":"reason","policy":"read"}])");
+
+  // bob has no email, so the obligation cannot be carried out: DENY.
+  decision = Decide(R"({"subject": {"id": "bob"}, "action": {"name": "mail"}})");
+  EXPECT_FALSE(decision.permit);
+  EXPECT_THAT(DecisionReasons(*program_, frame_, decision),
+              ElementsAre("obligation_error:mail"));
+
+  // Advice of a deciding forbid comes back with the denial.
+  decision = Decide(R"({"subject": {"id": "zed", "properties": {"roles": ["guest"]}},
+                        "action": {"name": "read"}})");
+  EXPECT_FALSE(decision.permit);
+  duties = DutiesToJson(*program_, frame_, decision);
+  EXPECT_EQ(duties["advice"][0]["fields"]["acr_values"].dump(), R"(["hwk","mfa"])");
 }
 
 TEST(Hierarchy, InTestsTransitiveAncestors) {

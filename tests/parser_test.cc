@@ -544,8 +544,8 @@ TEST(Parser, SeveralSyntaxErrorsAreAllReported) {
           "write '==' to compare two values",
           "7:24: expected a name after '.', found '}'",
           "8:22: expected ',' or ']' to close the collection, found '}'",
-          "9:11: expected 'when' and a condition, or ';', after the policy "
-          "id, found 'const'",
+          "9:11: expected 'when' and a condition, an obligation or advice, "
+          "or ';', after the policy id, found 'const'",
           "10:17: expected ')' to close the parenthesis, found 'forbid'"}));
   std::vector<std::string> ids;
   for (const PolicyDecl& policy : parsed->ast.policies)

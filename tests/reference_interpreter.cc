@@ -362,6 +362,20 @@ ReferenceDecision ReferenceEvaluate(const CheckedSet& checked,
   decision.permit = !permits.empty();
   decision.determining = permits;
   decision.errored = permit_errors;
+  // A permit whose obligation reads an absent attribute cannot be carried
+  // out, which denies.
+  for (const compiler::CheckedPolicy& policy : checked.policies) {
+    if (permits.count(policy.id) == 0) continue;
+    for (const compiler::CheckedDuty& duty : policy.duties) {
+      for (const auto& [key, value] : duty.fields) {
+        if (!duty.advice && value.kind == TExprKind::kAttribute &&
+            !frame.slot(value.attribute).present) {
+          decision.permit = false;
+          decision.determining.clear();
+        }
+      }
+    }
+  }
   return decision;
 }
 

@@ -24,7 +24,8 @@ struct ReferenceDecision {
 // directly, with the language's rules: Kleene logic where an error is
 // "unknown", default deny, forbid overrides permit, an errored forbid
 // denies, an errored permit does not apply, and permits are not reported
-// once a forbid applies or errors. `program` supplies slot indexes and
+// once a forbid applies or errors, and a permit whose obligation reads an
+// absent attribute denies. `program` supplies slot indexes and
 // symbols only (its attribute order equals `checked`'s).
 ReferenceDecision ReferenceEvaluate(const compiler::CheckedSet& checked,
                                     const Program& program, const Frame& frame);
