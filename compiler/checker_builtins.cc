@@ -24,9 +24,10 @@ std::optional<TExpr> Checker::SingleArgument(const Expr& expr) {
   const size_t first = expr.kind == ExprKind::kMethodCall ? 1 : 0;
   const size_t given = expr.children.size() - first;
   if (given != 1) {
-    diagnostics_.Error(expr.span, absl::StrCat(expr.method, " takes one "
-                                               "argument, but ", given,
-                                               " were given"));
+    diagnostics_.Error(expr.span, absl::StrCat(expr.method,
+                                               " takes one "
+                                               "argument, but ",
+                                               given, " were given"));
     return std::nullopt;
   }
   return CheckExpr(*expr.children[first]);
@@ -36,8 +37,8 @@ std::optional<TExpr> Checker::SingleArgument(const Expr& expr) {
 // ip("10.0.0.1"), cidr("10.0.0.0/8"), decimal("1.25"),
 // timestamp("2026-01-01T00:00:00+02:00"), duration("1h30m").
 std::optional<TExpr> Checker::CheckCall(const Expr& expr) {
-  static constexpr std::string_view kConstructors[] = {
-      "ip", "cidr", "decimal", "timestamp", "duration"};
+  static constexpr std::string_view kConstructors[] = {"ip", "cidr", "decimal",
+                                                       "timestamp", "duration"};
   if (std::find(std::begin(kConstructors), std::end(kConstructors),
                 expr.method) == std::end(kConstructors)) {
     diagnostics_.Error(expr.span,
@@ -48,7 +49,8 @@ std::optional<TExpr> Checker::CheckCall(const Expr& expr) {
   }
   std::optional<TExpr> argument = SingleArgument(expr);
   if (!argument) return std::nullopt;
-  if (argument->kind != TExprKind::kLiteral || argument->type != Type::kString) {
+  if (argument->kind != TExprKind::kLiteral ||
+      argument->type != Type::kString) {
     diagnostics_.Error(argument->span,
                        absl::StrCat(expr.method, " takes a string literal"));
     return std::nullopt;
@@ -99,15 +101,14 @@ std::optional<TExpr> Checker::CheckCall(const Expr& expr) {
   return out;
 }
 
-// A collection literal holds string literals (typed later as a set or a
+// A collection literal contains string literals (typed later as a set or a
 // list) or cidr ranges.
 std::optional<TExpr> Checker::CheckCollection(const Expr& expr) {
   if (expr.children.size() > kMaxCollectionElements) {
-    diagnostics_.Error(expr.span,
-                       absl::StrCat("this collection has ",
-                                    expr.children.size(),
-                                    " elements, more than the limit of ",
-                                    kMaxCollectionElements));
+    diagnostics_.Error(
+        expr.span, absl::StrCat("this collection has ", expr.children.size(),
+                                " elements, more than the limit of ",
+                                kMaxCollectionElements));
     return std::nullopt;
   }
   TExpr out;
@@ -120,15 +121,16 @@ std::optional<TExpr> Checker::CheckCollection(const Expr& expr) {
       ok = false;
       continue;
     }
-    const Type want = element->type == Type::kCidr ? kCidrCollection
-                                                   : kUntypedCollection;
+    const Type want =
+        element->type == Type::kCidr ? kCidrCollection : kUntypedCollection;
     if (i == 0) out.type = want;
     if ((element->type != Type::kString && element->type != Type::kCidr) ||
         want != out.type) {
       diagnostics_.Error(element->span,
                          absl::StrCat("a collection holds strings or cidr "
                                       "ranges, all of one kind; this element "
-                                      "is ", TypeText(element->type)));
+                                      "is ",
+                                      TypeText(element->type)));
       ok = false;
       continue;
     }
@@ -201,8 +203,8 @@ std::optional<TExpr> Checker::CheckMethod(const Expr& expr) {
       return CheckIpMethod(expr, std::move(*receiver));
     default:
       diagnostics_.Error(expr.span,
-                         absl::StrCat("unknown method '", expr.method,
-                                      "' on ", TypeText(receiver->type)));
+                         absl::StrCat("unknown method '", expr.method, "' on ",
+                                      TypeText(receiver->type)));
       return std::nullopt;
   }
 }
@@ -221,9 +223,9 @@ std::optional<TExpr> Checker::CheckStringMethod(const Expr& expr,
   std::optional<TExpr> argument = SingleArgument(expr);
   if (!argument) return std::nullopt;
   if (method == "matches" || method == "matchesTemplate") {
-    return PatternTest(expr.span, std::move(receiver), *argument,
-                       method == "matches" ? PatternKind::kRegex
-                                           : PatternKind::kTemplate);
+    return PatternTest(
+        expr.span, std::move(receiver), *argument,
+        method == "matches" ? PatternKind::kRegex : PatternKind::kTemplate);
   }
   if (!ExpectType(*argument, Type::kString,
                   absl::StrCat("the argument of ", method))) {
@@ -236,8 +238,8 @@ std::optional<TExpr> Checker::CheckStringMethod(const Expr& expr,
     return std::nullopt;
   }
   TExpr out;
-  out.kind = method == "startsWith" ? TExprKind::kStartsWith
-                                    : TExprKind::kEndsWith;
+  out.kind =
+      method == "startsWith" ? TExprKind::kStartsWith : TExprKind::kEndsWith;
   out.type = Type::kBool;
   out.span = expr.span;
   out.children.push_back(std::move(receiver));

@@ -36,13 +36,15 @@ Graph ReadGraph(const Json& data, const std::string& file, std::string& errors,
     ++error_count;
   };
   if (!data.is_object()) {
-    error("the hierarchy must be a JSON object mapping \"Type::id\" to a list "
-          "of parents");
+    error(
+        "the hierarchy must be a JSON object mapping \"Type::id\" to a list "
+        "of parents");
     return graph;
   }
   for (const auto& [entity, parents] : data.items()) {
     if (!IsEntity(entity)) {
-      error(absl::StrCat("\"", entity, "\" is not an entity; write Type::id, "
+      error(absl::StrCat("\"", entity,
+                         "\" is not an entity; write Type::id, "
                          "as in Group::eng"));
       continue;
     }
@@ -66,8 +68,8 @@ Graph ReadGraph(const Json& data, const std::string& file, std::string& errors,
 // Computes every entity's ancestors depth-first with an explicit stack, so
 // that deep hierarchies cannot exhaust the call stack. Returns the entities
 // on a cycle, or an empty list.
-std::vector<std::string> Close(const Graph& graph,
-                               std::map<std::string, std::set<std::string>>& closure) {
+std::vector<std::string> Close(
+    const Graph& graph, std::map<std::string, std::set<std::string>>& closure) {
   enum class State { kNew, kOpen, kDone };
   std::map<std::string, State> state;
   for (const auto& [root, unused] : graph) {
@@ -84,7 +86,8 @@ std::vector<std::string> Close(const Graph& graph,
         if (parent_state == State::kOpen) {
           std::vector<std::string> cycle;
           for (auto it = stack.begin(); it != stack.end(); ++it) {
-            if (it->first == parent || !cycle.empty()) cycle.push_back(it->first);
+            if (it->first == parent || !cycle.empty())
+              cycle.push_back(it->first);
           }
           cycle.push_back(parent);
           return cycle;

@@ -34,7 +34,8 @@ nlohmann::json SlotToJson(const Program& program, const Frame& frame,
       while (start < encoded.size()) {
         size_t next = encoded.find(kListSeparator, start + 1);
         if (next == std::string_view::npos) next = encoded.size();
-        elements.push_back(std::string(encoded.substr(start + 1, next - start - 1)));
+        elements.push_back(
+            std::string(encoded.substr(start + 1, next - start - 1)));
         start = next;
       }
       return elements;
@@ -97,8 +98,9 @@ nlohmann::json DecisionToJson(const Program& program, const Frame& frame,
   }
   nlohmann::json errors = nlohmann::json::array();
   for (const ErroredPolicy& error : decision.errors) {
-    errors.push_back({{"policy", program.policies[error.policy].id},
-                      {"message", DescribeError(program, frame, error.predicate)}});
+    errors.push_back(
+        {{"policy", program.policies[error.policy].id},
+         {"message", DescribeError(program, frame, error.predicate)}});
   }
   nlohmann::json context = {
       {"decision_id", decision.id.ToString()},

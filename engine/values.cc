@@ -11,7 +11,7 @@
 namespace verdict {
 namespace {
 
-constexpr unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0,
+constexpr unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0,    0,
                                              0, 0, 0, 0, 0xff, 0xff};
 
 bool IsMapped(std::string_view ip) {
@@ -135,11 +135,20 @@ std::optional<int64_t> ParseDuration(std::string_view text) {
     }
     int64_t unit;
     switch (text[digits]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      default: return std::nullopt;
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      default:
+        return std::nullopt;
     }
     int64_t seconds;
     if (__builtin_mul_overflow(count, unit, &seconds) ||
