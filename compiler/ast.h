@@ -108,8 +108,22 @@ struct DutyDecl {
   std::vector<std::pair<std::string, std::unique_ptr<Expr>>> fields;
 };
 
+enum class CombiningAlgorithm { kDenyOverrides, kPermitOverrides, kFirstApplicable };
+
+// A policy set. Its members are the policies and sets whose `set` is its
+// index in FileAst::policy_sets, in the order of their `order`.
+struct PolicySetDecl {
+  std::string id;
+  CombiningAlgorithm algorithm = CombiningAlgorithm::kDenyOverrides;
+  Span span;
+  int set = -1;        // the enclosing set, or -1 at the top level
+  uint32_t order = 0;  // position among all policies and sets of the file
+};
+
 struct PolicyDecl {
   Effect effect = Effect::kPermit;
+  int set = -1;        // index of the enclosing set in the file, or -1
+  uint32_t order = 0;  // position among all policies and sets of the file
   std::string id;
   Span span;                        // the whole `permit "id" ...` head
   Span id_span;
@@ -122,6 +136,7 @@ struct FileAst {
   std::vector<SchemaDecl> schemas;
   std::vector<ConstDecl> constants;
   std::vector<PolicyDecl> policies;
+  std::vector<PolicySetDecl> policy_sets;
 };
 
 }  // namespace verdict::compiler

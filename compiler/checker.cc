@@ -112,7 +112,25 @@ void Checker::CollectConstants(const std::vector<FileAst>& files) {
 
 void Checker::CollectPolicies(const std::vector<FileAst>& files) {
   std::map<std::string, Span> seen;
-  for (const FileAst& file : files) {
+  std::vector<int> set_base;  // first global set index of each file
+  for (size_t f = 0; f < files.size(); ++f) {
+    set_base.push_back(static_cast<int>(result_.sets.size()));
+    for (const PolicySetDecl& set : files[f].policy_sets) {
+      auto [it, inserted] = seen.emplace(set.id, set.span);
+      if (!inserted) {
+        diagnostics_.Error(set.span,
+                           absl::StrCat("policy set id \"", set.id,
+                                        "\" is already used at ",
+                                        FormatLocation(it->second)));
+      }
+      result_.sets.push_back(CheckedPolicySet{
+          set.id, set.algorithm,
+          set.set < 0 ? -1 : set_base[f] + set.set,
+          (uint64_t{f} << 32) | set.order, set.span});
+    }
+  }
+  for (size_t f = 0; f < files.size(); ++f) {
+    const FileAst& file = files[f];
     for (const PolicyDecl& decl : file.policies) {
       auto [it, inserted] = seen.emplace(decl.id, decl.id_span);
       if (!inserted) {
@@ -125,6 +143,8 @@ void Checker::CollectPolicies(const std::vector<FileAst>& files) {
       CheckedPolicy policy;
       policy.id = decl.id;
       policy.effect = decl.effect;
+      policy.set = decl.set < 0 ? -1 : set_base[f] + decl.set;
+      policy.order = (uint64_t{f} << 32) | decl.order;
       policy.span = decl.span;
       if (decl.condition != nullptr) {
         std::optional<TExpr> condition = CheckExpr(*decl.condition);

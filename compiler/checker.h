@@ -83,9 +83,20 @@ struct CheckedDuty {
   std::vector<std::pair<std::string, TExpr>> fields;
 };
 
+struct CheckedPolicySet {
+  std::string id;
+  CombiningAlgorithm algorithm = CombiningAlgorithm::kDenyOverrides;
+  int parent = -1;  // index in CheckedSet::sets, or -1 for the top level
+  uint64_t order = 0;
+  Span span;
+};
+
 struct CheckedPolicy {
   std::string id;
   Effect effect = Effect::kPermit;
+  int set = -1;  // index in CheckedSet::sets, or -1 for the top level
+  // Sorts members of one set in source order: file index, then position.
+  uint64_t order = 0;
   Span span;
   bool has_condition = false;
   TExpr condition;  // bool; meaningful when has_condition
@@ -98,6 +109,7 @@ struct CheckedSet {
   std::map<std::string, uint32_t> attribute_index;
   std::vector<Join> joins;            // sorted by group
   std::vector<CheckedPolicy> policies;  // in file order, files sorted
+  std::vector<CheckedPolicySet> sets;
 };
 
 // Checks `files` and reports every error to `diagnostics`. The result is

@@ -66,11 +66,16 @@ class DagBuilder {
   absl::flat_hash_map<std::string, uint32_t> memo_;
   std::vector<uint32_t> has_predicate_;  // per slot, or kNoSlot
   std::vector<std::vector<uint32_t>> absent_errors_;  // per slot
+  bool prune_permits_ = true;
   DagStats stats_;
 };
 
 DagStats DagBuilder::Run() {
   has_predicate_.assign(program_.slots.size(), kNoSlot);
+  prune_permits_ = std::all_of(
+      program_.sets.begin(), program_.sets.end(), [](const PolicySetInfo& set) {
+        return set.algorithm == Combining::kDenyOverrides;
+      });
   absent_errors_.assign(program_.slots.size(), {});
   for (uint32_t i = 0; i < program_.predicates.size(); ++i) {
     const Predicate& p = program_.predicates[i];
@@ -129,16 +134,26 @@ State DagBuilder::Apply(const State& state, const Assignment& assignment) {
   return out;
 }
 
-// Once a forbid applies or errors the decision is DENY whatever the permits
-// do, so permits are dropped: this keeps the DAG small, and errored permits
+// Once a top-level-deciding forbid applies or errors the decision is DENY
+// whatever the permits do, so permits are dropped: this keeps the DAG small, and errored permits
 // are then not reported (the reference interpreter follows the same rule).
 void DagBuilder::Normalize(State& state) const {
   auto is_forbid = [&](uint32_t policy) {
     return program_.policies[policy].effect == PolicyEffect::kForbid;
   };
-  bool denied = !state.forbids.empty() ||
-                std::any_of(state.errors.begin(), state.errors.end(),
-                            [&](const ErroredPolicy& e) { return is_forbid(e.policy); });
+  // Only a forbid that decides the top level denies whatever else applies;
+  // inside a permit-overrides or first-applicable set, permits still count.
+  auto decides = [&](uint32_t policy) {
+    return is_forbid(policy) && program_.policies[policy].decides_root;
+  };
+  // Pruning also needs every set to combine deny-overrides: under
+  // permit-overrides or first-applicable, a pruned permit would change which
+  // policies a set reports as determining.
+  bool denied =
+      prune_permits_ &&
+      (std::any_of(state.forbids.begin(), state.forbids.end(), decides) ||
+      std::any_of(state.errors.begin(), state.errors.end(),
+                  [&](const ErroredPolicy& e) { return decides(e.policy); }));
   if (denied) {
     state.permits.clear();
     std::erase_if(state.live,

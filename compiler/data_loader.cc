@@ -130,7 +130,18 @@ bool DataSetLoader::Convert(const std::string& id, uint32_t slot,
       return true;
     case Type::kDecimal: {
       std::optional<int64_t> scaled;
-      if (value.is_string()) scaled = ParseDecimal(value.get<std::string>());
+      int64_t whole;
+      if (value.is_string()) {
+        scaled = ParseDecimal(value.get<std::string>());
+      } else if (value.is_number_integer() && !value.is_number_unsigned() &&
+                 !__builtin_mul_overflow(value.get<int64_t>(), kDecimalScale,
+                                         &whole)) {
+        scaled = whole;
+      } else if (value.is_number_unsigned() &&
+                 value.get<uint64_t>() <= static_cast<uint64_t>(
+                     std::numeric_limits<int64_t>::max() / kDecimalScale)) {
+        scaled = static_cast<int64_t>(value.get<uint64_t>()) * kDecimalScale;
+      }
       if (!scaled.has_value()) return mismatch();
       out.integer = *scaled;
       return true;

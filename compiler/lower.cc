@@ -85,6 +85,7 @@ class Lowerer {
   uint32_t LowerMatch(const TExpr& expr);
   uint32_t LowerIpIn(const TExpr& expr);
   void LowerDuties(const CheckedPolicy& policy, PolicyInfo& info);
+  void LowerSets();
   void EmitInt(const TExpr& expr, std::vector<IntInstr>& code);
 
   uint32_t Bool(bool value) {
@@ -147,6 +148,7 @@ void Lowerer::Run() {
       program_.slots[program_.env_now_slot].type != Type::kTimestamp) {
     program_.env_now_slot = kNoSlot;
   }
+  LowerSets();
   for (const CheckedPolicy& policy : checked_.policies) {
     program_.policies.push_back(PolicyInfo{
         policy.id,
@@ -154,6 +156,12 @@ void Lowerer::Run() {
                                          : PolicyEffect::kForbid,
         FormatLocation(policy.span)});
     LowerDuties(policy, program_.policies.back());
+    PolicyInfo& info = program_.policies.back();
+    info.set = static_cast<uint32_t>(policy.set + 1);
+    for (int set = policy.set; set >= 0; set = checked_.sets[set].parent) {
+      info.decides_root &=
+          checked_.sets[set].algorithm == CombiningAlgorithm::kDenyOverrides;
+    }
     program_.policy_formulas.push_back(
         policy.has_condition ? LowerExpr(policy.condition) : Bool(true));
   }
@@ -362,6 +370,35 @@ uint32_t Lowerer::LowerStringTest(const TExpr& expr) {
   return Atom(std::move(p));
 }
 
+// Program set i+1 is checked set i; set 0 is the top level.
+void Lowerer::LowerSets() {
+  program_.sets.resize(checked_.sets.size() + 1);
+  program_.has_policy_sets = !checked_.sets.empty();
+  std::vector<std::vector<std::pair<uint64_t, SetMember>>> members(
+      program_.sets.size());
+  for (size_t i = 0; i < checked_.sets.size(); ++i) {
+    const CheckedPolicySet& set = checked_.sets[i];
+    PolicySetInfo& out = program_.sets[i + 1];
+    out.id = set.id;
+    out.location = FormatLocation(set.span);
+    out.algorithm = static_cast<Combining>(set.algorithm);
+    members[set.parent + 1].push_back(
+        {set.order, SetMember{true, static_cast<uint32_t>(i + 1)}});
+  }
+  for (size_t i = 0; i < checked_.policies.size(); ++i) {
+    const CheckedPolicy& policy = checked_.policies[i];
+    members[policy.set + 1].push_back(
+        {policy.order, SetMember{false, static_cast<uint32_t>(i)}});
+  }
+  for (size_t i = 0; i < members.size(); ++i) {
+    std::sort(members[i].begin(), members[i].end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [order, member] : members[i]) {
+      program_.sets[i].members.push_back(member);
+    }
+  }
+}
+
 void Lowerer::LowerDuties(const CheckedPolicy& policy, PolicyInfo& info) {
   for (const CheckedDuty& duty : policy.duties) {
     Duty out{duty.advice, duty.name, {}};
@@ -395,23 +432,32 @@ uint32_t Lowerer::LowerIpIn(const TExpr& expr) {
                             }));
   }
   Predicate p;
+  if (address.kind == TExprKind::kLiteral) {
+    // Only a cidr attribute is left on the right.
+    p.kind = PredicateKind::kCidrHasIp;
+    p.slot = range.attribute;
+    p.text = address.text;
+    return Atom(std::move(p));
+  }
   p.slot = address.attribute;
   if (range.kind == TExprKind::kAttribute) {
     p.kind = PredicateKind::kIpInCidrSlot;
     p.slot2 = range.attribute;
     return Atom(std::move(p));
   }
-  p.kind = PredicateKind::kIpInCidr;
   if (range.type == Type::kCidr) {
+    p.kind = PredicateKind::kIpInCidr;
     p.text = range.text;
     return Atom(std::move(p));
   }
-  std::vector<uint32_t> alternatives;
-  for (const std::string& cidr : range.elements) {
-    p.text = cidr;
-    alternatives.push_back(Atom(p));
-  }
-  return store_.Or(std::move(alternatives));
+  // One predicate for the whole list keeps large range lists cheap to
+  // compile; it scans the ranges at run time.
+  p.kind = PredicateKind::kIpInCidrList;
+  std::vector<std::string> ranges = range.elements;
+  std::sort(ranges.begin(), ranges.end());
+  ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
+  for (const std::string& cidr : ranges) p.text += cidr;
+  return Atom(std::move(p));
 }
 
 uint32_t Lowerer::LowerSetTest(const TExpr& expr) {

@@ -160,6 +160,7 @@ bool IsComparisonOperator(size_t type) {
 bool IsDeclarationBoundary(size_t type) {
   switch (type) {
     case VerdictLexer::SCHEMA:
+    case VerdictLexer::POLICYSET:
     case VerdictLexer::CONST:
     case VerdictLexer::PERMIT:
     case VerdictLexer::FORBID:
@@ -403,7 +404,7 @@ NestingScan ScanNesting(const std::vector<Token*>& tokens) {
 
 constexpr size_t kDeclarationStarts[] = {
     VerdictLexer::SCHEMA, VerdictLexer::CONST, VerdictLexer::PERMIT,
-    VerdictLexer::FORBID};
+    VerdictLexer::FORBID, VerdictLexer::POLICYSET};
 constexpr size_t kTypeStarts[] = {
     VerdictLexer::BOOL,      VerdictLexer::INT,      VerdictLexer::STRING,
     VerdictLexer::TIMESTAMP, VerdictLexer::DURATION, VerdictLexer::SET,
@@ -430,6 +431,7 @@ constexpr size_t kWordsInPaths[] = {
     VerdictLexer::FROM,      VerdictLexer::WHEN,     VerdictLexer::AND,
     VerdictLexer::OR,        VerdictLexer::NOT,      VerdictLexer::IN,
     VerdictLexer::HAS,       VerdictLexer::TRUE,     VerdictLexer::FALSE,
+    VerdictLexer::LIKE,      VerdictLexer::OBLIGATION, VerdictLexer::ADVICE,
     VerdictLexer::BOOL,      VerdictLexer::INT,      VerdictLexer::STRING,
     VerdictLexer::TIMESTAMP, VerdictLexer::DURATION, VerdictLexer::SET,
     VerdictLexer::LIST};
@@ -530,7 +532,9 @@ std::string DescribeExpected(antlr4::misc::IntervalSet expected,
   }
   if (TakeGroup(expected, kDeclarationStarts)) {
     expected.remove(Token::EOF);
-    items.push_back("a declaration ('schema', 'const', 'permit' or 'forbid')");
+    items.push_back(
+        "a declaration ('schema', 'const', 'permit', 'forbid' or "
+        "'policyset')");
   }
   if (TakeGroup(expected, kTypeStarts)) {
     // ip, cidr and decimal come in as names.
@@ -976,6 +980,9 @@ class AstBuilder {
   std::optional<SchemaDecl> BuildSchema(VerdictParser::SchemaDeclContext* ctx);
   std::optional<ConstDecl> BuildConst(VerdictParser::ConstDeclContext* ctx);
   std::optional<PolicyDecl> BuildPolicy(VerdictParser::PolicyDeclContext* ctx);
+  // Adds the set and, recursively, its members to `ast`.
+  void BuildPolicySet(VerdictParser::PolicySetDeclContext* ctx, int parent,
+                      FileAst& ast);
 
  private:
   // An expression under construction. `expr` is null after a diagnostic
@@ -1515,6 +1522,56 @@ std::optional<PolicyDecl> AstBuilder::BuildPolicy(
   return policy;
 }
 
+void AstBuilder::BuildPolicySet(VerdictParser::PolicySetDeclContext* ctx,
+                                int parent, FileAst& ast) {
+  PolicySetDecl set;
+  const Token* id = ctx->STRING_LIT()->getSymbol();
+  set.span = SpanOf(source_, ctx->POLICYSET()->getSymbol(), id);
+  set.set = parent;
+  set.order = static_cast<uint32_t>(ast.policies.size() + ast.policy_sets.size());
+  std::optional<std::string> decoded = DecodeString(id);
+  if (!decoded.has_value()) return;
+  set.id = *std::move(decoded);
+  if (ctx->algorithm != nullptr) {
+    const std::string_view name = TokenText(source_, ctx->algorithm);
+    if (name == "permit_overrides") {
+      set.algorithm = CombiningAlgorithm::kPermitOverrides;
+    } else if (name == "first_applicable") {
+      set.algorithm = CombiningAlgorithm::kFirstApplicable;
+    } else if (name != "deny_overrides") {
+      diagnostics_.Error(SpanOf(source_, ctx->algorithm),
+                         absl::StrCat("unknown combining algorithm '",
+                                      ToAbsl(name),
+                                      "'; write deny_overrides, "
+                                      "permit_overrides or first_applicable"));
+      return;
+    }
+  }
+  const int index = static_cast<int>(ast.policy_sets.size());
+  ast.policy_sets.push_back(std::move(set));
+  // Members in source order: the parse tree keeps policies and sets in two
+  // lists, so merge them by token position.
+  std::vector<antlr4::ParserRuleContext*> members;
+  for (auto* policy : ctx->policyDecl()) members.push_back(policy);
+  for (auto* nested : ctx->policySetDecl()) members.push_back(nested);
+  std::sort(members.begin(), members.end(), [](auto* a, auto* b) {
+    return a->getStart()->getTokenIndex() < b->getStart()->getTokenIndex();
+  });
+  for (antlr4::ParserRuleContext* member : members) {
+    if (auto* nested = dynamic_cast<VerdictParser::PolicySetDeclContext*>(member)) {
+      BuildPolicySet(nested, index, ast);
+      continue;
+    }
+    std::optional<PolicyDecl> policy =
+        BuildPolicy(static_cast<VerdictParser::PolicyDeclContext*>(member));
+    if (!policy.has_value()) continue;
+    policy->set = index;
+    policy->order =
+        static_cast<uint32_t>(ast.policies.size() + ast.policy_sets.size());
+    ast.policies.push_back(*std::move(policy));
+  }
+}
+
 std::optional<DutyDecl> AstBuilder::BuildDuty(VerdictParser::DutyContext* ctx) {
   DutyDecl duty;
   duty.advice = ctx->kind->getType() == VerdictLexer::ADVICE;
@@ -1548,7 +1605,13 @@ void AddDeclaration(AstBuilder& builder,
   } else if (declaration->policyDecl() != nullptr) {
     std::optional<PolicyDecl> policy =
         builder.BuildPolicy(declaration->policyDecl());
-    if (policy.has_value()) ast.policies.push_back(*std::move(policy));
+    if (policy.has_value()) {
+      policy->order = static_cast<uint32_t>(ast.policies.size() +
+                                            ast.policy_sets.size());
+      ast.policies.push_back(*std::move(policy));
+    }
+  } else if (declaration->policySetDecl() != nullptr) {
+    builder.BuildPolicySet(declaration->policySetDecl(), -1, ast);
   }
 }
 

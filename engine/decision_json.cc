@@ -109,6 +109,9 @@ nlohmann::json DecisionToJson(const Program& program, const Frame& frame,
       {"errors", std::move(errors)},
       {"reasons", DecisionReasons(program, frame, decision)},
   };
+  if (decision.deciding_set != 0) {
+    context["policy_set"] = program.sets[decision.deciding_set].id;
+  }
   nlohmann::json duties = DutiesToJson(program, frame, decision);
   context["obligations"] = std::move(duties["obligations"]);
   context["advice"] = std::move(duties["advice"]);

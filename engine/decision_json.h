@@ -16,7 +16,8 @@ namespace verdict {
 //                "policies": ["<determining policy id>", ...],
 //                "errors": [{"policy": "...", "message": "..."}],
 //                "reasons": ["permit:<id>", ...],
-//                "obligations": [...], "advice": [...]}}
+//                "obligations": [...], "advice": [...],
+//                "policy_set": "<id>"}}   (only when a policy set decided)
 // where the last two are those of DutiesToJson.
 nlohmann::json DecisionToJson(const Program& program, const Frame& frame,
                               const Decision& decision);

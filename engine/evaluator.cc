@@ -167,6 +167,127 @@ uint32_t FindUnfulfillable(const Program& program, const Frame& frame) {
   return kNoPolicy;
 }
 
+enum class Combined : uint8_t { kNotApplicable, kPermit, kDeny };
+
+// Per-policy outcome marks in Frame::policy_status.
+constexpr uint8_t kApplies = 1;
+constexpr uint8_t kErrored = 2;
+
+Combined PolicyOutcome(const Program& program, const Frame& frame,
+                       uint32_t policy) {
+  const bool permit =
+      program.policies[policy].effect == PolicyEffect::kPermit;
+  const uint8_t status = frame.policy_status[policy];
+  if (status == kApplies) return permit ? Combined::kPermit : Combined::kDeny;
+  // An errored forbid denies; an errored permit does not apply.
+  if (status == kErrored && !permit) return Combined::kDeny;
+  return Combined::kNotApplicable;
+}
+
+Combined MemberOutcome(const Program& program, const Frame& frame,
+                       const SetMember& member) {
+  if (member.is_set) {
+    return static_cast<Combined>(frame.set_results[member.index]);
+  }
+  return PolicyOutcome(program, frame, member.index);
+}
+
+// Combines every set into frame.set_results. A nested set always has a
+// larger index than its parent, so going from the last set to the first
+// combines children before parents, in time linear in the members.
+void CombineAllSets(const Program& program, Frame& frame) {
+  frame.set_results.assign(program.sets.size(), 0);
+  for (size_t set = program.sets.size(); set-- > 0;) {
+    const PolicySetInfo& info = program.sets[set];
+    Combined result = Combined::kNotApplicable;
+    if (info.algorithm == Combining::kFirstApplicable) {
+      for (const SetMember& member : info.members) {
+        result = MemberOutcome(program, frame, member);
+        if (result != Combined::kNotApplicable) break;
+      }
+    } else {
+      const Combined strong = info.algorithm == Combining::kDenyOverrides
+                                  ? Combined::kDeny
+                                  : Combined::kPermit;
+      for (const SetMember& member : info.members) {
+        Combined value = MemberOutcome(program, frame, member);
+        if (value == strong) {
+          result = strong;
+          break;
+        }
+        if (value != Combined::kNotApplicable) result = value;
+      }
+    }
+    frame.set_results[set] = static_cast<uint8_t>(result);
+  }
+}
+
+// Appends to frame.determining the policies under `set` that produced its
+// result: for first-applicable the first member that applied, otherwise
+// every member with the set's result. An errored forbid denies without
+// being a determining policy.
+void CollectDetermining(const Program& program, Frame& frame, uint32_t set) {
+  const Combined result = static_cast<Combined>(frame.set_results[set]);
+  if (result == Combined::kNotApplicable) return;
+  for (const SetMember& member : program.sets[set].members) {
+    if (MemberOutcome(program, frame, member) != result) continue;
+    if (member.is_set) {
+      CollectDetermining(program, frame, member.index);
+    } else if (frame.policy_status[member.index] == kApplies) {
+      frame.determining.push_back(member.index);
+    }
+    if (program.sets[set].algorithm == Combining::kFirstApplicable) return;
+  }
+}
+
+// Decides a program with policy sets from the policies decided in `frame`.
+void CombineSets(const Program& program, Frame& frame, Decision& decision) {
+  for (uint32_t policy : frame.permits) frame.policy_status[policy] = kApplies;
+  for (uint32_t policy : frame.forbids) frame.policy_status[policy] = kApplies;
+  for (const ErroredPolicy& error : frame.errors) {
+    frame.policy_status[error.policy] = kErrored;
+  }
+  frame.determining.clear();
+  CombineAllSets(program, frame);
+  CollectDetermining(program, frame, 0);
+  const Combined result = static_cast<Combined>(frame.set_results[0]);
+  for (uint32_t policy : frame.permits) frame.policy_status[policy] = 0;
+  for (uint32_t policy : frame.forbids) frame.policy_status[policy] = 0;
+  for (const ErroredPolicy& error : frame.errors) {
+    frame.policy_status[error.policy] = 0;
+  }
+  // Errored permits are left out whenever a top-level-deciding forbid
+  // applies or errors, as the DAG builder drops them then.
+  auto decides = [&](uint32_t policy) {
+    const PolicyInfo& info = program.policies[policy];
+    return info.effect == PolicyEffect::kForbid && info.decides_root;
+  };
+  bool root_denied =
+      std::any_of(frame.forbids.begin(), frame.forbids.end(), decides) ||
+      std::any_of(frame.errors.begin(), frame.errors.end(),
+                  [&](const ErroredPolicy& e) { return decides(e.policy); });
+  if (root_denied) {
+    std::erase_if(frame.errors, [&](const ErroredPolicy& e) {
+      return program.policies[e.policy].effect == PolicyEffect::kPermit;
+    });
+  }
+  decision.errors = frame.errors;
+  if (!frame.determining.empty()) {
+    decision.deciding_set = program.policies[frame.determining[0]].set;
+  }
+  if (result == Combined::kPermit) {
+    // Check obligations over the determining permits only.
+    std::swap(frame.permits, frame.determining);
+    decision.unfulfillable_policy = FindUnfulfillable(program, frame);
+    std::swap(frame.permits, frame.determining);
+    decision.permit = decision.unfulfillable_policy == kNoPolicy;
+  }
+  if (result != Combined::kNotApplicable &&
+      decision.unfulfillable_policy == kNoPolicy) {
+    decision.determining = frame.determining;
+  }
+}
+
 }  // namespace
 
 std::string DecisionId::ToString() const {
@@ -215,6 +336,17 @@ Truth EvaluatePredicate(const Program& program, const Frame& frame,
       return FromBool(frame.Text(value) == p.text);
     case PredicateKind::kIpInCidr:
       return FromBool(IpInCidr(frame.Text(value), p.text));
+    case PredicateKind::kIpInCidrList: {
+      std::string_view ip = frame.Text(value);
+      for (size_t at = 0; at < p.text.size(); at += kCidrBytes) {
+        if (IpInCidr(ip, std::string_view(p.text).substr(at, kCidrBytes))) {
+          return Truth::kTrue;
+        }
+      }
+      return Truth::kFalse;
+    }
+    case PredicateKind::kCidrHasIp:
+      return FromBool(IpInCidr(p.text, frame.Text(value)));
     case PredicateKind::kStrMatches: {
       std::string_view text = frame.Text(value);
       return FromBool(RE2::FullMatch(re2::StringPiece(text.data(), text.size()),
@@ -327,6 +459,10 @@ Decision Evaluate(const Program& program, Frame& frame) {
               });
   }
 
+  if (program.has_policy_sets) {
+    CombineSets(program, frame, decision);
+    return decision;
+  }
   bool forbid_errored = std::any_of(
       frame.errors.begin(), frame.errors.end(), [&](const ErroredPolicy& e) {
         return program.policies[e.policy].effect == PolicyEffect::kForbid;
@@ -373,8 +509,12 @@ std::vector<std::string> DecisionReasons(const Program& program,
     }
     return reasons;
   }
-  for (uint32_t policy : frame.forbids) {
-    reasons.push_back(absl::StrCat("forbid:", program.policies[policy].id));
+  if (!decision.permit) {
+    for (uint32_t policy : decision.determining) {
+      if (program.policies[policy].effect == PolicyEffect::kForbid) {
+        reasons.push_back(absl::StrCat("forbid:", program.policies[policy].id));
+      }
+    }
   }
   for (const ErroredPolicy& error : decision.errors) {
     if (program.policies[error.policy].effect == PolicyEffect::kForbid) {

@@ -32,6 +32,8 @@ struct Decision {
   std::span<const uint32_t> determining;
   // Every policy whose condition errored, with the predicate that errored.
   std::span<const ErroredPolicy> errors;
+  // The policy set whose member decided, or 0 for the top level.
+  uint32_t deciding_set = 0;
   // True when request attributes contradicted entity data; the decision is
   // then DENY and Frame::conflicts() names the attributes.
   bool conflict = false;

@@ -131,6 +131,12 @@ absl::Status JsonDecoder::DecodeValue(const std::string& path,
     }
     case Json::value_t::number_float:
       if (program_.FindSlot(path) == kNoSlot) return absl::OkStatus();
+      if (program_.slots[program_.FindSlot(path)].type == Type::kDecimal) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "request attribute ", path, ": ", value.dump(),
+            " is a JSON float; send a decimal as a string, such as \"",
+            value.dump(), "\", so that no digit is lost to floating point"));
+      }
       return absl::InvalidArgumentError(absl::StrCat(
           "request attribute ", path, ": ", value.dump(),
           " is not an integer; Verdict reads numbers as exact 64-bit "

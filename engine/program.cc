@@ -198,6 +198,17 @@ std::string Program::DescribePredicate(uint32_t predicate) const {
       return absl::StrCat(path, " in cidr(\"", FormatCidr(p.text), "\")");
     case PredicateKind::kIpInCidrSlot:
       return absl::StrCat(path, " in ", slots[p.slot2].path);
+    case PredicateKind::kIpInCidrList: {
+      std::vector<std::string> ranges;
+      for (size_t at = 0; at < p.text.size(); at += kCidrBytes) {
+        ranges.push_back(absl::StrCat(
+            "cidr(\"", FormatCidr(std::string_view(p.text).substr(at, kCidrBytes)),
+            "\")"));
+      }
+      return absl::StrCat(path, " in [", absl::StrJoin(ranges, ", "), "]");
+    }
+    case PredicateKind::kCidrHasIp:
+      return absl::StrCat("ip(\"", FormatIp(p.text), "\") in ", path);
     case PredicateKind::kStrMatches: {
       std::string_view method = PatternMethod(p.pattern);
       return absl::StrCat(path, ToAbsl(method), Quote(p.text),

@@ -49,6 +49,27 @@ struct SlotInfo {
   bool computed = false;  // filled by the engine; requests may not set it
 };
 
+enum class Combining : uint8_t {
+  kDenyOverrides,
+  kPermitOverrides,
+  kFirstApplicable,
+};
+
+// A member of a policy set: a policy or a nested set.
+struct SetMember {
+  bool is_set = false;
+  uint32_t index = 0;
+};
+
+// A policy set. Set 0 is the implicit top level: deny-overrides over the
+// policies and sets declared outside any set.
+struct PolicySetInfo {
+  std::string id;  // empty for the top level
+  Combining algorithm = Combining::kDenyOverrides;
+  std::vector<SetMember> members;  // in source order
+  std::string location;
+};
+
 // A group whose entity ancestors the engine computes: `<group>.$ancestors`
 // is filled from `hierarchy` by the key "<type>::<id>".
 struct AncestorsSlot {
@@ -81,6 +102,10 @@ struct PolicyInfo {
   PolicyEffect effect = PolicyEffect::kPermit;
   std::string location;  // "file:line:col" of the declaration
   std::vector<Duty> duties;
+  uint32_t set = 0;  // index in Program::sets; 0 is the top level
+  // True for a forbid whose enclosing sets all combine deny-overrides, so
+  // that it applying or erroring denies the request whatever else applies.
+  bool decides_root = true;
   // True when an obligation reads a slot; the evaluator then checks that
   // the slot is present before it permits.
   bool obligations_read_slots = false;
@@ -110,6 +135,8 @@ enum class PredicateKind : uint8_t {
   kIpEqSlot,       // ip slot == ip slot2
   kIpInCidr,       // ip slot in range `text` (kCidrBytes)
   kIpInCidrSlot,   // ip slot in cidr slot2
+  kIpInCidrList,   // ip slot in any range of `text`: kCidrBytes each
+  kCidrHasIp,      // address `text` in cidr slot
   kStrMatches,     // string slot matches regexes[`set`] in full
 };
 
@@ -277,6 +304,9 @@ class Program {
   std::vector<SlotInfo> slots;
   absl::flat_hash_map<std::string, uint32_t> slot_index;
   std::vector<PolicyInfo> policies;
+  std::vector<PolicySetInfo> sets;  // sets[0] is the top level
+  // True when a policy set exists; decisions are then combined set by set.
+  bool has_policy_sets = false;
   std::vector<std::vector<uint32_t>> const_sets;  // sorted symbols
   std::vector<Predicate> predicates;
   std::vector<Node> nodes;

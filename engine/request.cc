@@ -43,6 +43,8 @@ void Frame::Reset(const Program& program) {
   permits.clear();
   forbids.clear();
   errors.clear();
+  determining.clear();
+  policy_status.assign(program.policies.size(), 0);
 }
 
 uint32_t Frame::Intern(std::string_view text) {

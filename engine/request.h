@@ -60,6 +60,11 @@ class Frame {
   std::vector<uint32_t> permits;
   std::vector<uint32_t> forbids;
   std::vector<ErroredPolicy> errors;
+  // Scratch for combining policy sets: the determining policies, and one
+  // status per policy (all zero between evaluations).
+  std::vector<uint32_t> determining;
+  std::vector<uint8_t> policy_status;
+  std::vector<uint8_t> set_results;
 
  private:
   friend class RequestBuilder;

@@ -21,7 +21,10 @@ bool IsMapped(std::string_view ip) {
 }  // namespace
 
 std::optional<std::string> ParseIp(std::string_view text) {
-  if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN ||
+      text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   std::string input(text);
   std::string out(kIpBytes, '\0');
   unsigned char v4[4];
@@ -39,10 +42,15 @@ std::optional<std::string> ParseCidr(std::string_view text) {
   if (slash == std::string_view::npos) return std::nullopt;
   std::string_view address = text.substr(0, slash);
   std::string_view length_text = text.substr(slash + 1);
-  int length;
+  // Digits only, without a sign, spaces or leading zeros.
   if (length_text.empty() || length_text.size() > 3 ||
-      !absl::SimpleAtoi(ToAbsl(length_text), &length)) {
+      (length_text.size() > 1 && length_text[0] == '0')) {
     return std::nullopt;
+  }
+  int length = 0;
+  for (char c : length_text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    length = length * 10 + (c - '0');
   }
   std::optional<std::string> ip = ParseIp(address);
   if (!ip.has_value()) return std::nullopt;

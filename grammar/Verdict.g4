@@ -14,6 +14,13 @@ declaration
   : schemaDecl
   | constDecl
   | policyDecl
+  | policySetDecl
+  ;
+
+// A named group of policies and sets with its own combining algorithm
+// (deny_overrides when omitted): policyset "payments" first_applicable { }
+policySetDecl
+  : POLICYSET STRING_LIT algorithm=IDENT? LBRACE (policyDecl | policySetDecl)* RBRACE
   ;
 
 // Attributes are separated by whitespace, and a comma after one is optional.
@@ -40,6 +47,7 @@ pathPart
 
 keyword
   : FROM | WHEN | AND | OR | NOT | IN | HAS | LIKE | TRUE | FALSE
+  | OBLIGATION | ADVICE
   | BOOL | INT | STRING | TIMESTAMP | DURATION | SET | LIST
   ;
 
@@ -167,6 +175,7 @@ name
 // Keywords are reserved: they come before IDENT, and ANTLR picks the first
 // rule among matches of equal length.
 SCHEMA: 'schema';
+POLICYSET: 'policyset';
 FROM: 'from';
 CONST: 'const';
 PERMIT: 'permit';

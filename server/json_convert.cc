@@ -280,6 +280,7 @@ json DecideResponseToJson(const v1::DecideResponse& response) {
       {"obligations", std::move(duties[0])},
       {"advice", std::move(duties[1])},
   };
+  if (!response.policy_set().empty()) context["policy_set"] = response.policy_set();
   return {{"decision", response.decision()}, {"context", std::move(context)}};
 }
 

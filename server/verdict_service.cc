@@ -73,6 +73,9 @@ absl::Status DecideOne(const Program& program, const v1::DecideRequest& request,
   for (std::string& reason : DecisionReasons(program, frame, decision)) {
     response.add_reasons(std::move(reason));
   }
+  if (decision.deciding_set != 0) {
+    response.set_policy_set(program.sets[decision.deciding_set].id);
+  }
   if (!decision.determining.empty()) {
     nlohmann::json duties = DutiesToJson(program, frame, decision);
     for (const char* kind : {"obligations", "advice"}) {

@@ -76,6 +76,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"RangeList",
              "source.ip in [cidr(\"192.168.0.0/16\"), cidr(\"10.0.0.0/8\")]",
              Ip("10.0.0.1"), true},
+        Case{"LiteralInCidrAttribute",
+             "source has net and ip(\"10.0.0.1\") in source.net",
+             R"({"attributes": {"source": {"net": "10.0.0.0/8"}}})", true},
         Case{"IsIpv6", "source.ip.isIpv6()", Ip("::1"), true},
         Case{"IsIpv4", "source.ip.isIpv4()", Ip("127.0.0.1"), true},
         Case{"DecimalBelowMinusOneKeepsSign", "resource.price < decimal(\"0\")",
@@ -182,6 +185,25 @@ INSTANTIATE_TEST_SUITE_P(
       return info.param.name;
     });
 
+TEST(Builtins, LargeRangeListsCompileToOnePredicate) {
+  std::string ranges;
+  for (int i = 0; i < 5000; ++i) {
+    ranges += (i ? ", " : "") + std::string("cidr(\"10.") +
+              std::to_string(i / 256) + "." + std::to_string(i % 256) +
+              ".0/24\")";
+  }
+  compiler::Compilation result = CompileText(
+      std::string(kSchema) + "permit \"p\" when { source.ip in [" + ranges +
+      "] }");
+  ASSERT_NE(result.program, nullptr) << result.diagnostics;
+  EXPECT_EQ(result.program->predicates.size(), 1u);
+  Frame frame;
+  ASSERT_TRUE(DecodeJsonRequest(*result.program, Ip("10.19.135.7"), 0, frame).ok());
+  EXPECT_TRUE(Evaluate(*result.program, frame).permit);
+  ASSERT_TRUE(DecodeJsonRequest(*result.program, Ip("10.20.0.1"), 0, frame).ok());
+  EXPECT_FALSE(Evaluate(*result.program, frame).permit);
+}
+
 TEST(Builtins, RequestValuesAreValidated) {
   compiler::Compilation result =
       CompileText(std::string(kSchema) + "permit \"p\";");
@@ -193,7 +215,13 @@ TEST(Builtins, RequestValuesAreValidated) {
   status = DecodeJsonRequest(*result.program, Price("\"1.23456\""), 0, frame);
   EXPECT_THAT(status.message(), HasSubstr("is not a decimal"));
   status = DecodeJsonRequest(*result.program, Price("1.5"), 0, frame);
-  EXPECT_THAT(status.message(), HasSubstr("never through floating point"));
+  EXPECT_THAT(status.message(), HasSubstr("send a decimal as a string"));
+  status = DecodeJsonRequest(*result.program, Ip("10.0.0.1\\u0000junk"), 0, frame);
+  EXPECT_THAT(status.message(), HasSubstr("is not an IP address"));
+  status = DecodeJsonRequest(
+      *result.program, R"({"attributes": {"source": {"net": "10.0.0.0/08"}}})",
+      0, frame);
+  EXPECT_THAT(status.message(), HasSubstr("is not a CIDR range"));
 }
 
 }  // namespace

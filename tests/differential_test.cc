@@ -142,7 +142,19 @@ std::string Generator::Condition(int depth) {
 
 std::string Generator::PolicySet(int count) {
   std::string text;
+  int open_sets = 0;
   for (int i = 0; i < count; ++i) {
+    // Sometimes open or close a policy set, nesting up to two deep.
+    if (open_sets < 2 && Uniform(5) == 0) {
+      text += "policyset \"s" + std::to_string(i) + "\" " +
+              Pick<std::string>({"", "deny_overrides", "permit_overrides",
+                                 "first_applicable"}) +
+              " {\n";
+      ++open_sets;
+    } else if (open_sets > 0 && Uniform(4) == 0) {
+      text += "}\n";
+      --open_sets;
+    }
     text += Uniform(3) == 0 ? "forbid" : "permit";
     text += " \"p" + std::to_string(i) + "\"";
     std::string duty;
@@ -158,6 +170,7 @@ std::string Generator::PolicySet(int count) {
       text += " when { " + Condition(3) + " }\n" + duty;
     }
   }
+  for (; open_sets > 0; --open_sets) text += "}\n";
   return text;
 }
 

@@ -287,6 +287,54 @@ TEST_F(EngineTest, ObligationsAndAdviceOfDeterminingPolicies) {
   EXPECT_EQ(duties["advice"][0]["fields"]["acr_values"].dump(), R"(["hwk","mfa"])");
 }
 
+TEST(PolicySets, CombiningAlgorithmsNest) {
+  compiler::Compilation result = CompileText(R"(
+    schema subject { roles: set<string> }
+    schema action { name: string }
+    forbid "freeze" when { "frozen" in subject.roles }
+    policyset "payments" permit_overrides {
+      forbid "no-large" when { action.name == "pay-large" }
+      permit "cfo-pays" when { "cfo" in subject.roles }
+      policyset "ordered" first_applicable {
+        forbid "deny-interns" when { "intern" in subject.roles }
+        permit "staff-pays" when { "staff" in subject.roles and action.name == "pay-small" }
+      }
+    })");
+  ASSERT_NE(result.program, nullptr) << result.diagnostics;
+  const Program& program = *result.program;
+  struct Expectation {
+    std::string roles, action;
+    bool permit;
+    std::string reason, set;
+  };
+  for (const Expectation& e : std::vector<Expectation>{
+           {R"(["cfo"])", "pay-large", true, "permit:cfo-pays", "payments"},
+           {R"(["staff"])", "pay-large", false, "forbid:no-large", "payments"},
+           {R"(["staff", "intern"])", "pay-small", false, "forbid:deny-interns", "ordered"},
+           {R"(["staff"])", "pay-small", true, "permit:staff-pays", "ordered"},
+           {R"(["cfo", "frozen"])", "pay-small", false, "forbid:freeze", ""}}) {
+    Frame frame;
+    std::string request = R"({"subject": {"properties": {"roles": )" + e.roles +
+                          R"(}}, "action": {"name": ")" + e.action + R"("}})";
+    ASSERT_TRUE(DecodeJsonRequest(program, request, 0, frame).ok());
+    Decision decision = Evaluate(program, frame);
+    EXPECT_EQ(decision.permit, e.permit) << request;
+    EXPECT_THAT(DecisionReasons(program, frame, decision), ElementsAre(e.reason))
+        << request;
+    EXPECT_EQ(program.sets[decision.deciding_set].id, e.set) << request;
+  }
+}
+
+TEST(PolicySets, UnknownAlgorithmAndDuplicateIds) {
+  compiler::Compilation result = CompileText(R"(
+    policyset "a" most_specific { permit "p"; }
+    policyset "b" { permit "b"; })");
+  EXPECT_EQ(result.program, nullptr);
+  EXPECT_THAT(result.diagnostics,
+              HasSubstr("unknown combining algorithm 'most_specific'"));
+  EXPECT_THAT(result.diagnostics, HasSubstr("policy id \"b\" is already used"));
+}
+
 TEST(Hierarchy, InTestsTransitiveAncestors) {
   compiler::Compilation result = CompileText(
       "schema subject { type: string  id: string }\n"

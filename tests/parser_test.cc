@@ -538,8 +538,8 @@ TEST(Parser, SeveralSyntaxErrorsAreAllReported) {
           "2:26: unexpected '==' after a comparison; comparisons do not "
           "chain, so join two comparisons with 'and'",
           "3:26: a set holds strings only: write set<string>",
-          "5:1: expected a declaration ('schema', 'const', 'permit' or "
-          "'forbid'), found 'foo'",
+          "5:1: expected a declaration ('schema', 'const', 'permit', "
+          "'forbid' or 'policyset'), found 'foo'",
           "6:21: expected '}' to close the policy condition, found '='; "
           "write '==' to compare two values",
           "7:24: expected a name after '.', found '}'",

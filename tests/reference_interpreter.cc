@@ -1,6 +1,7 @@
 #include "tests/reference_interpreter.h"
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "absl/strings/str_split.h"
@@ -337,12 +338,144 @@ bool Matches(const TExpr& expr, const std::string& text) {
 
 }  // namespace
 
+// Combines policy sets by their algorithms, written directly over the
+// checked set: a result is "P" (permit), "D" (deny) or "" (not applicable),
+// and an errored forbid counts as a deny.
+class SetCombiner {
+ public:
+  SetCombiner(const CheckedSet& checked,
+              const std::map<std::string, char>& outcomes)
+      : checked_(checked), outcomes_(outcomes) {}
+
+  // Returns the result of set `set` (-1: the top level) and adds the
+  // policies that determined it to `determining`.
+  char Combine(int set, std::set<std::string>* determining) const {
+    struct Member {
+      uint64_t order;
+      int set;           // >= 0 for a nested set
+      std::string policy;
+    };
+    std::vector<Member> members;
+    for (size_t i = 0; i < checked_.sets.size(); ++i) {
+      if (checked_.sets[i].parent == set) {
+        members.push_back({checked_.sets[i].order, static_cast<int>(i), ""});
+      }
+    }
+    for (const compiler::CheckedPolicy& policy : checked_.policies) {
+      if (policy.set == set) members.push_back({policy.order, -1, policy.id});
+    }
+    std::sort(members.begin(), members.end(),
+              [](const Member& a, const Member& b) { return a.order < b.order; });
+    auto result_of = [&](const Member& m) {
+      return m.set >= 0 ? Combine(m.set, nullptr) : Outcome(m.policy);
+    };
+    auto collect = [&](const Member& m) {
+      if (determining == nullptr) return;
+      if (m.set >= 0) {
+        Combine(m.set, determining);
+      } else if (outcomes_.at(m.policy) == 'T') {
+        determining->insert(m.policy);
+      }
+    };
+    const compiler::CombiningAlgorithm algorithm =
+        set < 0 ? compiler::CombiningAlgorithm::kDenyOverrides
+                : checked_.sets[set].algorithm;
+    if (algorithm == compiler::CombiningAlgorithm::kFirstApplicable) {
+      for (const Member& m : members) {
+        char r = result_of(m);
+        if (r != 0) {
+          collect(m);
+          return r;
+        }
+      }
+      return 0;
+    }
+    const char strong =
+        algorithm == compiler::CombiningAlgorithm::kDenyOverrides ? 'D' : 'P';
+    char result = 0;
+    for (const Member& m : members) {
+      char r = result_of(m);
+      if (r == strong || (r != 0 && result == 0)) result = r;
+    }
+    if (result != 0) {
+      for (const Member& m : members) {
+        if (result_of(m) == result) collect(m);
+      }
+    }
+    return result;
+  }
+
+ private:
+  char Outcome(const std::string& policy) const {
+    const bool permit = Effects().at(policy);
+    char o = outcomes_.at(policy);
+    if (o == 'T') return permit ? 'P' : 'D';
+    if (o == 'E' && !permit) return 'D';
+    return 0;
+  }
+  const std::map<std::string, bool>& Effects() const {
+    if (effects_.empty()) {
+      for (const compiler::CheckedPolicy& policy : checked_.policies) {
+        effects_[policy.id] = policy.effect == compiler::Effect::kPermit;
+      }
+    }
+    return effects_;
+  }
+
+  const CheckedSet& checked_;
+  const std::map<std::string, char>& outcomes_;
+  mutable std::map<std::string, bool> effects_;
+};
+
+ReferenceDecision ReferenceEvaluateSets(const CheckedSet& checked,
+                                        const Frame& frame,
+                                        Interpreter& interpreter) {
+  ReferenceDecision decision;
+  std::map<std::string, char> outcomes;  // 'T', 'F' or 'E'
+  bool root_denied = false;
+  for (const compiler::CheckedPolicy& policy : checked.policies) {
+    Value value = policy.has_condition ? interpreter.Eval(policy.condition)
+                                       : Bool(true);
+    char outcome = value.kind == Value::kError ? 'E' : value.boolean ? 'T' : 'F';
+    outcomes[policy.id] = outcome;
+    bool deny_chain = true;
+    for (int set = policy.set; set >= 0; set = checked.sets[set].parent) {
+      deny_chain &= checked.sets[set].algorithm ==
+                    compiler::CombiningAlgorithm::kDenyOverrides;
+    }
+    if (policy.effect == compiler::Effect::kForbid && deny_chain &&
+        outcome != 'F') {
+      root_denied = true;
+    }
+  }
+  for (const compiler::CheckedPolicy& policy : checked.policies) {
+    const bool permit = policy.effect == compiler::Effect::kPermit;
+    if (outcomes[policy.id] == 'E' && !(permit && root_denied)) {
+      decision.errored.insert(policy.id);
+    }
+  }
+  std::set<std::string> determining;
+  char result = SetCombiner(checked, outcomes).Combine(-1, &determining);
+  decision.permit = result == 'P';
+  if (result != 0) decision.determining = determining;
+  return decision;
+}
+
+ReferenceDecision ApplyObligations(const CheckedSet& checked,
+                                   const Frame& frame,
+                                   ReferenceDecision decision);
+
 ReferenceDecision ReferenceEvaluate(const CheckedSet& checked,
                                     const Program& program,
                                     const Frame& frame) {
   ReferenceDecision decision;
   if (!frame.conflicts().empty()) return decision;
   Interpreter interpreter(program, frame);
+  if (!checked.sets.empty()) {
+    decision = ReferenceEvaluateSets(checked, frame, interpreter);
+    if (!decision.permit) return decision;
+    return ApplyObligations(checked, frame, decision);
+  }
   std::set<std::string> permits, forbids, permit_errors, forbid_errors;
   for (const compiler::CheckedPolicy& policy : checked.policies) {
     Value value = policy.has_condition ? interpreter.Eval(policy.condition)
@@ -362,8 +495,16 @@ ReferenceDecision ReferenceEvaluate(const CheckedSet& checked,
   decision.permit = !permits.empty();
   decision.determining = permits;
   decision.errored = permit_errors;
-  // A permit whose obligation reads an absent attribute cannot be carried
-  // out, which denies.
+  return ApplyObligations(checked, frame, decision);
+}
+
+// A permit whose obligation reads an absent attribute cannot be carried
+// out, which denies.
+ReferenceDecision ApplyObligations(const CheckedSet& checked,
+                                   const Frame& frame,
+                                   ReferenceDecision decision) {
+  if (!decision.permit) return decision;
+  const std::set<std::string> permits = decision.determining;
   for (const compiler::CheckedPolicy& policy : checked.policies) {
     if (permits.count(policy.id) == 0) continue;
     for (const compiler::CheckedDuty& duty : policy.duties) {
