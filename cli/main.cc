@@ -19,6 +19,7 @@ const std::vector<Command>& Commands() {
       {verdict::cli::EvalSpec, verdict::cli::RunEval},
       {verdict::cli::ServeSpec, verdict::cli::RunServe},
       {verdict::cli::DecideSpec, verdict::cli::RunDecide},
+      {verdict::cli::FmtSpec, verdict::cli::RunFmt},
       {verdict::cli::ExplainSpec, verdict::cli::RunExplain},
       {verdict::cli::DagSpec, verdict::cli::RunDag},
       {verdict::cli::TestSpec, verdict::cli::RunTest},
