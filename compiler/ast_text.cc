@@ -66,10 +66,16 @@ std::string AstText(const FileAst& ast) {
     absl::StrAppend(&out, "const ", constant.name, "\n");
     AppendOptionalExpr(constant.value, 1, out);
   }
+  for (const PolicySetDecl& set : ast.policy_sets) {
+    absl::StrAppend(&out, "policyset \"", absl::CEscape(set.id), "\"",
+                    " algorithm=", static_cast<int>(set.algorithm),
+                    " set=", set.set, " order=", set.order, "\n");
+  }
   for (const PolicyDecl& policy : ast.policies) {
     absl::StrAppend(&out,
                     policy.effect == Effect::kPermit ? "permit" : "forbid",
-                    " \"", absl::CEscape(policy.id), "\"\n");
+                    " \"", absl::CEscape(policy.id), "\" set=", policy.set,
+                    " order=", policy.order, "\n");
     AppendOptionalExpr(policy.condition, 1, out);
     for (const DutyDecl& duty : policy.duties) AppendDuty(duty, out);
   }
