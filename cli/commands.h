@@ -21,6 +21,8 @@ int RunFmt(const std::vector<std::string>& args);
 int RunExplain(const std::vector<std::string>& args);
 int RunDag(const std::vector<std::string>& args);
 int RunTest(const std::vector<std::string>& args);
+int RunLint(const std::vector<std::string>& args);
+int RunDiff(const std::vector<std::string>& args);
 
 const CommandSpec& CheckSpec();
 const CommandSpec& EvalSpec();
@@ -30,6 +32,8 @@ const CommandSpec& FmtSpec();
 const CommandSpec& ExplainSpec();
 const CommandSpec& DagSpec();
 const CommandSpec& TestSpec();
+const CommandSpec& LintSpec();
+const CommandSpec& DiffSpec();
 
 }  // namespace verdict::cli
 

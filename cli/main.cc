@@ -23,6 +23,8 @@ const std::vector<Command>& Commands() {
       {verdict::cli::ExplainSpec, verdict::cli::RunExplain},
       {verdict::cli::DagSpec, verdict::cli::RunDag},
       {verdict::cli::TestSpec, verdict::cli::RunTest},
+      {verdict::cli::LintSpec, verdict::cli::RunLint},
+      {verdict::cli::DiffSpec, verdict::cli::RunDiff},
   };
   return commands;
 }
