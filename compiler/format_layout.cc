@@ -1,6 +1,7 @@
 #include "compiler/format_layout.h"
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,9 @@ class Layout {
   void Attribute(size_t begin, size_t end, int indent);
   void Const(size_t begin, size_t end, int base);
   void Policy(size_t begin, size_t end, int base);
-  void Fields(size_t begin, size_t end, int indent);
+  void Duty(size_t begin, size_t open, size_t close, int indent);
+  std::vector<size_t> FieldStarts(size_t begin, size_t end) const;
+  bool DutyFitsOnLine(const std::vector<size_t>& fields, size_t close) const;
   void Flat(size_t begin, size_t end, Break first, int indent);
   size_t Find(size_t begin, size_t end, TokenKind kind) const;
 
@@ -181,13 +184,13 @@ void Layout::Const(size_t begin, size_t end, int base) {
   expressions_.Write(assign + 1, end, Break::kSpace, base + kIndent, 0);
 }
 
-// A policy, its condition and its obligations and advice:
+// A policy, with its condition and its obligations and advice, each of
+// these on a line of its own:
 //
 // permit "id" when {
 //   condition
-// } obligation "name" {
-//   field: value
 // }
+//   obligation "name" { field: value, other: value }
 void Layout::Policy(size_t begin, size_t end, int base) {
   out_.Emit(begin, Break::kBlankLine, base);
   size_t i = begin + 1;
@@ -199,21 +202,61 @@ void Layout::Policy(size_t begin, size_t end, int base) {
       Flat(i, end, FlatBreak(tokens_, i), base + kIndent);
       return;
     }
-    Flat(i, open + 1, FlatBreak(tokens_, i), base + kIndent);
-    if (open + 1 < close && tokens_[open - 1].text == "when") {
+    if (i > begin + 1) {  // an obligation or advice
+      Duty(i, open, close, base + kIndent);
+    } else if (tokens_[open - 1].text == "when" && open + 1 < close) {
+      Flat(i, open + 1, FlatBreak(tokens_, i), base + kIndent);
       expressions_.Write(open + 1, close, Break::kLine, base + kIndent, 0);
-    } else {
-      Fields(open + 1, close, base + kIndent);
+      out_.Emit(close, Break::kLine, base, base + kIndent);
+    } else {  // the first obligation of a policy without a condition
+      out_.Emit(i, Break::kSpace, base + kIndent);
+      Duty(i + 1, open, close, base + kIndent);
     }
-    out_.Emit(close, open + 1 == close ? Break::kNone : Break::kLine, base,
-              base + kIndent);
     i = close + 1;
   }
 }
 
-// The fields of an obligation or advice, each on a line of its own as
-// `name: value`, without the comma after it.
-void Layout::Fields(size_t begin, size_t end, int indent) {
+// An obligation or advice, `obligation "name" { field: value }`, from the
+// keyword at `begin` through its braces at `open` and `close`. Its fields
+// go on its line, separated by commas, or one per line without commas when
+// they do not fit.
+void Layout::Duty(size_t begin, size_t open, size_t close, int indent) {
+  Flat(begin, open + 1, Break::kLine, indent);
+  const std::vector<size_t> fields = FieldStarts(open + 1, close);
+  if (fields.empty()) {  // `{}`, or syntax added to the grammar later
+    if (open + 1 < close) Flat(open + 1, close, Break::kLine, indent + kIndent);
+    out_.Emit(close, open + 1 == close ? Break::kNone : Break::kLine, indent,
+              indent + kIndent);
+    return;
+  }
+  const bool one_line = DutyFitsOnLine(fields, close);
+  for (size_t k = 0; k + 1 < fields.size(); ++k) {
+    size_t value_end = fields[k + 1];
+    const bool comma = tokens_[value_end - 1].kind == TokenKind::kComma;
+    if (comma) --value_end;
+    const size_t name = fields[k];
+    out_.Emit(name, one_line ? Break::kSpace : Break::kLine, indent + kIndent);
+    out_.Emit(name + 1, Break::kNone, indent + 2 * kIndent);  // ':'
+    if (name + 2 < value_end) {
+      expressions_.Write(name + 2, value_end, Break::kSpace,
+                         indent + 2 * kIndent, 0);
+    }
+    const bool last = k + 2 == fields.size();
+    if (comma && (last || !one_line)) {
+      out_.Skip(value_end, indent + kIndent);
+    } else if (comma) {
+      out_.Emit(value_end, Break::kNone, indent + kIndent);
+    } else if (!last && one_line) {
+      out_.Write(",");
+    }
+  }
+  out_.Emit(close, one_line ? Break::kSpace : Break::kLine, indent,
+            indent + kIndent);
+}
+
+// Returns the start of each field `name: value` in [begin, end), and `end`
+// after them. Returns nothing when the tokens do not start with a field.
+std::vector<size_t> Layout::FieldStarts(size_t begin, size_t end) const {
   std::vector<size_t> starts;
   int depth = 0;
   for (size_t i = begin; i < end; ++i) {
@@ -224,24 +267,29 @@ void Layout::Fields(size_t begin, size_t end, int indent) {
     if (IsOpener(tokens_[i].kind)) ++depth;
     if (IsCloser(tokens_[i].kind)) --depth;
   }
-  if (starts.empty() || starts[0] != begin) {  // syntax added later
-    if (begin < end) Flat(begin, end, Break::kLine, indent);
-    return;
-  }
+  if (starts.empty() || starts[0] != begin) return {};
   starts.push_back(end);
-  for (size_t k = 0; k + 1 < starts.size(); ++k) {
-    const size_t name = starts[k];
-    size_t value_end = starts[k + 1];
-    const bool comma = tokens_[value_end - 1].kind == TokenKind::kComma;
-    if (comma) --value_end;
-    out_.Emit(name, Break::kLine, indent);
-    out_.Emit(name + 1, Break::kNone, indent + kIndent);  // ':'
-    if (name + 2 < value_end) {
-      expressions_.Write(name + 2, value_end, Break::kSpace, indent + kIndent,
-                         0);
+  return starts;
+}
+
+// True when the fields at `fields`, which end before the '}' at `close`, fit
+// on the current line as `{ a: x, b: y }`, with a comma between each two.
+bool Layout::DutyFitsOnLine(const std::vector<size_t>& fields,
+                            size_t close) const {
+  int width = out_.column() + 1;  // the space after the written '{'
+  for (size_t k = 0; k + 1 < fields.size(); ++k) {
+    size_t field_end = fields[k + 1];
+    if (tokens_[field_end - 1].kind == TokenKind::kComma) --field_end;
+    const std::optional<int> field = FlatWidth(tokens_, fields[k], field_end);
+    if (!field.has_value() || !tokens_[fields[k]].comments.empty()) {
+      return false;
     }
-    if (comma) out_.Skip(value_end, indent);
+    width += *field + (k + 2 < fields.size() ? 2 : 0);  // ", "
+    for (size_t i = field_end; i < fields[k + 1]; ++i) {
+      if (!tokens_[i].comments.empty()) return false;  // before a comma
+    }
   }
+  return tokens_[close].comments.empty() && width + 2 <= kLineWidth;  // " }"
 }
 
 // Writes tokens on one line. A comment that forces a line break indents the
