@@ -64,6 +64,8 @@ Constraints::Constraints(const Universe& universe)
     if (universe.slot(i).type == Type::kBool) {
       slots_[i].low = 0;
       slots_[i].high = 1;
+    } else if (universe.slot(i).type == Type::kStringSet) {
+      slots_[i].low = 0;  // the size
     }
   }
 }
@@ -171,7 +173,8 @@ bool Constraints::AddValue(const UniversePredicate& p, Truth truth) {
       return AddSetOutcome(p, truth);
     case PredicateKind::kIntCompare:
       if (!p.simple_int) return true;
-      return AddInt(p.slot, holds ? p.op : Negated(p.op), p.constant);
+      if (!AddInt(p.slot, holds ? p.op : Negated(p.op), p.constant)) return false;
+      return !p.set_size || CheckSetSize(slots_[p.slot]);
     default:
       return true;  // relations between two slots constrain presence only
   }
@@ -293,6 +296,16 @@ bool Constraints::AddMember(SlotConstraint& c, uint32_t symbol, bool holds) {
 }
 
 bool Constraints::AddSetOutcome(const UniversePredicate& p, Truth truth) {
+  if (!AddSetValue(p, truth)) return false;
+  return CheckSetSize(slots_[p.slot]);
+}
+
+bool Constraints::CheckSetSize(const SlotConstraint& c) const {
+  const SlotConstraint range = SetSizeRange(c);
+  return range.low <= range.high;
+}
+
+bool Constraints::AddSetValue(const UniversePredicate& p, Truth truth) {
   SlotConstraint& c = slots_[p.slot];
   const bool holds = truth == Truth::kTrue;
   switch (p.kind) {

@@ -51,7 +51,8 @@ struct SlotConstraint {
   std::vector<uint32_t> set_value;  // sorted, when set_fixed
   std::vector<std::vector<uint32_t>> set_not_equal;
   // Integral slots: the value lies in [low, high] and is not a hole. After
-  // every change, low and high are themselves allowed values.
+  // every change, low and high are themselves allowed values. For a set
+  // slot the same fields bound its size.
   int64_t low = std::numeric_limits<int64_t>::min();
   int64_t high = std::numeric_limits<int64_t>::max();
   std::vector<int64_t> holes;  // sorted, strictly inside [low, high]
@@ -116,9 +117,11 @@ class Constraints {
   bool Exclude(uint32_t slot, std::span<const uint32_t> symbols);
   bool AddAffix(uint32_t slot, bool prefix, bool holds, const std::string& text);
   bool AddSetOutcome(const UniversePredicate& p, Truth truth);
+  bool AddSetValue(const UniversePredicate& p, Truth truth);
   bool AddMember(SlotConstraint& c, uint32_t symbol, bool holds);
   bool NormalizeSymbols(uint32_t slot);
   bool NormalizeInt(SlotConstraint& slot);
+  bool CheckSetSize(const SlotConstraint& c) const;
   std::optional<bool> DecideValue(const UniversePredicate& p) const;
   std::optional<bool> DecideString(uint32_t slot, const UniversePredicate& p) const;
   std::optional<bool> DecideSet(const SlotConstraint& c, uint32_t symbol) const;
@@ -133,6 +136,11 @@ class Constraints {
 
 // True when `value op constant` is true.
 bool CompareInt(int64_t value, IntOp op, int64_t constant);
+
+// The interval of a set slot's size, tightened by the elements it must
+// contain (or fixed by its value); low and high are allowed sizes unless
+// the interval is empty (low > high).
+SlotConstraint SetSizeRange(const SlotConstraint& c);
 
 // True when the excluded symbols and the affixes of `c` allow `text`
 // (`symbol` is its universe symbol, or kNoSymbol); ignores candidates.

@@ -49,6 +49,21 @@ std::optional<bool> DecideInt(const SlotConstraint& c, IntOp op, int64_t k) {
 
 }  // namespace
 
+SlotConstraint SetSizeRange(const SlotConstraint& c) {
+  SlotConstraint range;
+  range.holes = c.holes;
+  range.high = c.high;
+  range.low = c.set_fixed ? static_cast<int64_t>(c.set_value.size())
+                          : std::max<int64_t>(c.low, c.contains.size());
+  if (c.set_fixed) range.high = std::min<int64_t>(range.high, range.low);
+  while (range.low <= range.high && SortedContains(range.holes, range.low)) {
+    ++range.low;
+  }
+  if (range.low > range.high) return range;
+  if (range.low < c.low) range.low = range.high + 1;  // fixed size below the bound
+  return range;
+}
+
 bool TextAllowed(const SlotConstraint& c, std::string_view text,
                  uint32_t symbol) {
   if (symbol != kNoSymbol && SortedContains(c.excluded, symbol)) return false;
@@ -158,6 +173,11 @@ std::optional<bool> Constraints::DecideValue(const UniversePredicate& p) const {
     }
     case PredicateKind::kIntCompare:
       if (!p.simple_int) return std::nullopt;
+      if (p.set_size) {
+        const SlotConstraint range = SetSizeRange(slots_[p.slot]);
+        if (range.low > range.high) return std::nullopt;
+        return DecideInt(range, p.op, p.constant);
+      }
       return DecideInt(slots_[p.slot], p.op, p.constant);
     default:
       return std::nullopt;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "compiler/combining.h"
 #include "compiler/constraints.h"
+#include "compiler/policy_match.h"
 #include "compiler/regions.h"
 #include "compiler/universe.h"
 #include "compiler/witness.h"
@@ -53,6 +54,7 @@ class Differ {
          const DiffOptions& options)
       : options_(options),
         universe_({&old_program, &new_program}),
+        matcher_(universe_),
         witness_(universe_, options.analysis.now) {
     for (size_t k = 0; k < 2; ++k) {
       const Program& program = universe_.program(k);
@@ -77,6 +79,8 @@ class Differ {
   // returns whether it was.
   bool Record(const Constraints& c, bool old_permit, bool new_permit,
               bool policies_only);
+  // Returns `c` without the conditions that neither decision depends on.
+  Constraints Minimize(const Constraints& c, bool old_permit, bool new_permit) const;
   std::vector<Atom> Atoms(const Constraints& c) const;
   Atom RenderStep(const Step& step) const;
   std::string RenderValue(uint32_t slot, uint32_t symbol) const;
@@ -84,10 +88,12 @@ class Differ {
 
   const DiffOptions options_;
   Universe universe_;
+  PolicyMatcher matcher_;
   WitnessBuilder witness_;
   std::vector<uint32_t> permits_[2], forbids_[2];
   std::vector<Change> changes_;
   SearchStats search_stats_;
+  std::optional<Constraints> start_;
 };
 
 Verdict Differ::DecisionUnder(size_t k, const Constraints& c,
@@ -121,6 +127,8 @@ std::optional<std::vector<std::string>> Differ::Determining(
 }
 
 Expand Differ::Filter(const Constraints& c) const {
+  // Where only unchanged policies can still vary, nothing below changes.
+  if (!options_.policies && matcher_.SameDecisions(c)) return Expand::kSkip;
   uint32_t branch;
   const Verdict before = DecisionUnder(0, c, &branch);
   const Verdict after = DecisionUnder(1, c, &branch);
@@ -134,6 +142,7 @@ Expand Differ::Filter(const Constraints& c) const {
 }
 
 void Differ::Visit(const Constraints& c) {
+  if (!options_.policies && matcher_.SameDecisions(c)) return;
   uint32_t branch;
   const Verdict before = DecisionUnder(0, c, &branch);
   const Verdict after = DecisionUnder(1, c, &branch);
@@ -166,6 +175,7 @@ void Differ::Enumerate(const Constraints& c, bool old_permit, bool new_permit) {
   Search(
       c,
       [&](const Constraints& cc, uint32_t* branch) {
+        if (matcher_.SameDecisions(cc)) return Probe::kViolated;
         bool open = false;
         for (size_t k = 0; k < 2; ++k) {
           uint32_t b = kNoPredicate;
@@ -177,7 +187,11 @@ void Differ::Enumerate(const Constraints& c, bool old_permit, bool new_permit) {
             return Probe::kViolated;
           }
         }
-        return open ? Probe::kOpen : Probe::kSatisfied;
+        if (!open) return Probe::kSatisfied;
+        // Deciding the policies that changed first settles most regions.
+        const uint32_t differing = matcher_.OpenDifferingPredicate(cc);
+        if (differing != kNoPredicate) *branch = differing;
+        return Probe::kOpen;
       },
       [&](const Constraints& cc) {
         return Record(cc, old_permit, new_permit, false);
@@ -197,8 +211,32 @@ void Differ::Enumerate(const Constraints& c, bool old_permit, bool new_permit) {
   }
 }
 
-bool Differ::Record(const Constraints& c, bool old_permit, bool new_permit,
+// Tries to leave out each condition in turn and keeps it out when the
+// remaining ones still fix both decisions: the region grows, and every
+// request in it still changes the same way.
+Constraints Differ::Minimize(const Constraints& c, bool old_permit,
+                             bool new_permit) const {
+  const std::vector<Step>& steps = c.steps();
+  std::vector<bool> keep(steps.size(), true);
+  const Verdict want[2] = {old_permit ? Verdict::kPermit : Verdict::kDeny,
+                           new_permit ? Verdict::kPermit : Verdict::kDeny};
+  for (size_t i = 0; i < steps.size(); ++i) {
+    keep[i] = false;
+    std::optional<Constraints> trial = ReplaySteps(*start_, steps, keep);
+    uint32_t branch;
+    if (!trial || DecisionUnder(0, *trial, &branch) != want[0] ||
+        DecisionUnder(1, *trial, &branch) != want[1]) {
+      keep[i] = true;
+    }
+  }
+  std::optional<Constraints> result = ReplaySteps(*start_, steps, keep);
+  return result ? *result : c;
+}
+
+bool Differ::Record(const Constraints& found, bool old_permit, bool new_permit,
                     bool policies_only) {
+  const Constraints c =
+      policies_only ? found : Minimize(found, old_permit, new_permit);
   Change change;
   change.atoms = Atoms(c);
   DiffRegion& region = change.region;
@@ -324,6 +362,7 @@ void Differ::Merge(Change change) {
         at = i;
       }
     }
+    if (differing == 0) return;  // the same region, found again
     if (differing != 1) continue;
     Atom& target = other.atoms[at];
     const Atom& source = change.atoms[at];
@@ -344,6 +383,7 @@ DiffReport Differ::Run() {
   if (universe_.env_now_slot() != kNoSlot) {
     start.RequirePresent(universe_.env_now_slot());  // decoding fills it
   }
+  start_ = start;
   WalkStats stats = WalkRegions(
       universe_, start, options_.analysis.max_regions,
       [&](const Constraints& c, std::span<const uint32_t>) { Visit(c); },

@@ -204,6 +204,26 @@ WalkStats WalkRegions(const Universe& universe, const Constraints& start,
   return stats;
 }
 
+std::optional<Constraints> ReplaySteps(const Constraints& start,
+                                       const std::vector<Step>& steps,
+                                       const std::vector<bool>& keep) {
+  Constraints c = start;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (!keep[i]) continue;
+    const Step& step = steps[i];
+    bool feasible = true;
+    switch (step.kind) {
+      case StepKind::kLiteral: feasible = c.Add(step.predicate, step.truth); break;
+      case StepKind::kSwitchKey: feasible = c.AddSwitchKey(step.slot, step.keys[0]); break;
+      case StepKind::kSwitchOther: feasible = c.AddSwitchOther(step.slot, step.keys); break;
+      case StepKind::kAbsent: feasible = c.AddAbsent(step.slot); break;
+      case StepKind::kPresent: feasible = c.AddPresent(step.slot); break;
+    }
+    if (!feasible) return std::nullopt;
+  }
+  return c;
+}
+
 SearchResult Search(const Constraints& start, const GoalCheck& goal,
                     const Acceptor& accept, const SearchLimits& limits,
                     SearchStats* stats) {

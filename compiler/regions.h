@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -78,6 +79,13 @@ using SubtreeFilter = std::function<Expand(const Constraints&)>;
 WalkStats WalkRegions(const Universe& universe, const Constraints& start,
                       size_t max_regions, const RegionVisitor& visit,
                       const SubtreeFilter& keep = nullptr);
+
+// Rebuilds a region from `start` and the steps of another region for which
+// `keep` is true. Returns nullopt when they contradict each other, which a
+// subset of a feasible region's steps never does.
+std::optional<Constraints> ReplaySteps(const Constraints& start,
+                                       const std::vector<Step>& steps,
+                                       const std::vector<bool>& keep);
 
 enum class Probe : uint8_t { kSatisfied, kViolated, kOpen };
 // Checks a goal under constraints; on kOpen sets `*branch` to a universe

@@ -297,7 +297,10 @@ void Universe::TranslateInt(size_t program_index, const Predicate& p,
       }
     }
   }
-  if (!known) return;
+  if (!known) {
+    TranslateSetSize(program_index, p, out);
+    return;
+  }
   out.modeled = true;
   int64_t value = 0;
   const auto& slots = slot_map_[program_index];
@@ -314,6 +317,60 @@ void Universe::TranslateInt(size_t program_index, const Predicate& p,
     out.may_overflow = false;
     int_constants_.push_back(value);
   }
+}
+
+namespace {
+
+// Reads `s.size() + c1 - c2 ...` (set size plus constants). Every partial
+// offset stays within 2^62, so for any size below 2^32 the engine's
+// step-by-step arithmetic cannot overflow and the sum is exact.
+bool SizePlusOffset(const std::vector<IntInstr>& code, uint32_t& slot,
+                    int64_t& offset) {
+  constexpr int64_t kBound = int64_t{1} << 62;
+  if (code.empty() || code[0].opcode != IntOpcode::kPushSetSize) return false;
+  if ((code.size() - 1) % 2 != 0) return false;
+  slot = code[0].slot;
+  offset = 0;
+  for (size_t i = 1; i < code.size(); i += 2) {
+    if (code[i].opcode != IntOpcode::kPushConst) return false;
+    const int64_t value = code[i].value;
+    if (value > kBound || value < -kBound) return false;
+    if (code[i + 1].opcode == IntOpcode::kAdd) {
+      offset += value;
+    } else if (code[i + 1].opcode == IntOpcode::kSub) {
+      offset -= value;
+    } else {
+      return false;
+    }
+    if (offset > kBound || offset < -kBound) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Models `s.size() + offset op constant` as `size op constant - offset` on
+// the set slot, so that set sizes get intervals like integers do.
+void Universe::TranslateSetSize(size_t program_index, const Predicate& p,
+                                UniversePredicate& out) {
+  uint32_t slot = kNoSlot;
+  int64_t offset = 0, value = 0;
+  IntOp op = p.op;
+  if (!SizePlusOffset(p.left, slot, offset) || !ConstantValue(p.right, value)) {
+    if (!SizePlusOffset(p.right, slot, offset) || !ConstantValue(p.left, value)) {
+      return;
+    }
+    op = Swapped(p.op);
+  }
+  int64_t bound;
+  if (__builtin_sub_overflow(value, offset, &bound)) return;
+  out.modeled = true;
+  out.simple_int = true;
+  out.set_size = true;
+  out.may_overflow = false;
+  out.slot = slot_map_[program_index][slot];
+  out.op = op;
+  out.constant = bound;
 }
 
 bool Universe::IsJoinKey(uint32_t slot) const {

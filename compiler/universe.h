@@ -61,6 +61,8 @@ struct UniversePredicate {
   // A kIntCompare of one slot with a constant, normalised to
   // `slot op constant`; it errors exactly when the slot is absent.
   bool simple_int = false;
+  // With simple_int: `slot` is a set and the compared value is its size.
+  bool set_size = false;
   IntOp op = IntOp::kEq;
   int64_t constant = 0;
   // True for integer comparisons, whose kError may be an overflow rather
@@ -130,6 +132,8 @@ class Universe {
   void AddProgram(size_t index);
   UniversePredicate Translate(size_t program, uint32_t index);
   void TranslateInt(size_t program, const Predicate& p, UniversePredicate& out);
+  void TranslateSetSize(size_t program, const Predicate& p,
+                        UniversePredicate& out);
   void AddHints(const Program& program, const Predicate& p,
                 const UniversePredicate& out);
 

@@ -17,6 +17,8 @@ constexpr const char* kFillers[] = {"other", "unlisted", "x", "zz", "q-1",
                                     "b", "k7", "m", "other-2", "y"};
 constexpr size_t kMaxTextCandidates = 24;
 constexpr size_t kMaxIntCandidates = 40;
+// Sets built for a witness hold at most this many elements.
+constexpr int64_t kMaxSetSize = 64;
 
 // Generic addresses and ranges to try after the slot's own hints.
 constexpr const char* kIpFallbacks[] = {"192.0.2.1", "2001:db8::1"};
@@ -229,15 +231,24 @@ std::vector<WitnessBuilder::Value> WitnessBuilder::SetCandidates(
   std::sort(base.elements.begin(), base.elements.end());
   base.elements.erase(std::unique(base.elements.begin(), base.elements.end()),
                       base.elements.end());
-  Value extended = base;
-  extended.elements.push_back(fresh);
-  std::sort(extended.elements.begin(), extended.elements.end());
   const bool must_differ =
       std::find(sc.set_not_equal.begin(), sc.set_not_equal.end(), sc.contains) !=
       sc.set_not_equal.end();
+  // Sizes the size interval allows, from the smallest up; elements added
+  // to reach them are strings no program mentions.
   std::vector<Value> out;
-  if (!must_differ) out.push_back(base);
-  out.push_back(extended);
+  const SlotConstraint range = SetSizeRange(sc);
+  int64_t size = std::max<int64_t>(range.low, base.elements.size());
+  if (must_differ && size == static_cast<int64_t>(base.elements.size())) ++size;
+  for (; out.size() < 3 && size <= range.high && size <= kMaxSetSize; ++size) {
+    if (!Allowed(range, size)) continue;
+    Value sized = base;
+    for (int64_t n = 1; static_cast<int64_t>(sized.elements.size()) < size; ++n) {
+      sized.elements.push_back(n == 1 ? fresh : absl::StrCat(fresh, "-", n));
+    }
+    std::sort(sized.elements.begin(), sized.elements.end());
+    out.push_back(std::move(sized));
+  }
   if (universe_.slot(slot).sized) AddSizedSets(base, fresh, out);
   return out;
 }
@@ -246,7 +257,7 @@ std::vector<WitnessBuilder::Value> WitnessBuilder::SetCandidates(
 // neighbours, for conditions such as `s.size() + 1 > LIMIT`.
 void WitnessBuilder::AddSizedSets(const Value& base, const std::string& fresh,
                                   std::vector<Value>& out) const {
-  constexpr int64_t kMaxSize = 64;
+  constexpr int64_t kMaxSize = kMaxSetSize;
   std::vector<int64_t> sizes;
   for (int64_t k : universe_.int_constants()) {
     for (int64_t size : {k - 1, k, k + 1}) {

@@ -206,6 +206,49 @@ TEST(DiffTest, ResidualLeavesFindTheSameChanges) {
   ExpectExamplesDecideAsReported(*before, *after, full);
 }
 
+// Swapping two members of a first-applicable set changes the decision
+// exactly where both apply.
+TEST(DiffTest, PolicySetsFollowTheirAlgorithm) {
+  const std::string schema = R"(
+    schema subject { roles: set<string> }
+    schema action { name: string })";
+  auto before = MustCompile(schema + R"(
+    policyset "doors" first_applicable {
+      forbid "interns" when { "intern" in subject.roles }
+      permit "staff" when { "staff" in subject.roles and action.name == "open" }
+    })");
+  auto after = MustCompile(schema + R"(
+    policyset "doors" first_applicable {
+      permit "staff" when { "staff" in subject.roles and action.name == "open" }
+      forbid "interns" when { "intern" in subject.roles }
+    })");
+  compiler::DiffReport report = RunDiff(*before, *after);
+  ASSERT_EQ(report.regions.size(), 1u);
+  const compiler::DiffRegion& region = report.regions[0];
+  EXPECT_TRUE(region.exact) << region.basis;
+  EXPECT_FALSE(region.old_permit);
+  EXPECT_TRUE(region.new_permit);
+  EXPECT_THAT(region.condition, Contains("\"intern\" in subject.roles"));
+  EXPECT_THAT(region.condition, Contains("\"staff\" in subject.roles"));
+  ExpectExamplesDecideAsReported(*before, *after, report);
+}
+
+// Set sizes compared with constants are intervals too.
+TEST(DiffTest, SetSizeLimitChange) {
+  auto before = MustCompile(R"(
+    schema resource { recipients: set<string> }
+    permit "small-share" when { resource.recipients.size() + 1 <= 5 })");
+  auto after = MustCompile(R"(
+    schema resource { recipients: set<string> }
+    permit "small-share" when { resource.recipients.size() + 1 <= 6 })");
+  compiler::DiffReport report = RunDiff(*before, *after);
+  ASSERT_EQ(report.regions.size(), 1u);
+  ASSERT_TRUE(report.regions[0].example.has_value());
+  EXPECT_EQ((*report.regions[0].example)["resource"]["properties"]["recipients"].size(),
+            5u);
+  ExpectExamplesDecideAsReported(*before, *after, report);
+}
+
 TEST(DiffTest, TextOutputIsBoundedByMax) {
   auto before = MustCompile(R"(
     schema action { name: string }

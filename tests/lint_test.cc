@@ -65,6 +65,19 @@ TEST(LintTest, ContradictoryConditionNeverApplies) {
   EXPECT_FALSE(report.findings[0].witness.has_value());
 }
 
+TEST(LintTest, ContradictorySetSizesNeverApply) {
+  auto program = MustCompile(R"(
+    schema resource { tags: set<string> }
+    permit "impossible" when {
+      resource.tags.size() > 5 and resource.tags.size() - 1 < 2
+    }
+    permit "many" when { resource.tags.size() > 5 }
+  )");
+  compiler::LintReport report = RunLint(*program);
+  EXPECT_THAT(Summary(*program, report),
+              ElementsAre("never-applies impossible exact"));
+}
+
 TEST(LintTest, ConstantConditions) {
   auto program = MustCompile(R"(
     schema action { name: string }
