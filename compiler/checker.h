@@ -1,9 +1,9 @@
 // Name resolution and type checking of parsed policy files.
 //
-// The checker merges the schema declared across all files, resolves every
-// name to an attribute or a constant, types every expression, checks that
-// optional attributes are guarded by `has`, and produces typed expressions
-// that the lowering stage and the reference interpreter both consume.
+// The checker merges the schema declared across all files and resolves every
+// name to an attribute or a constant. It types every expression and checks
+// that optional attributes are guarded by `has`. The typed expressions it
+// produces feed both the lowering stage and the reference interpreter.
 
 #ifndef VERDICT_COMPILER_CHECKER_H_
 #define VERDICT_COMPILER_CHECKER_H_

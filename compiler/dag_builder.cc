@@ -18,7 +18,7 @@ struct LiveEntry {
   uint32_t formula = 0;
 };
 
-// What is known on one path through the DAG: the policies still undecided
+// The knowledge on one path through the DAG: the policies still undecided
 // with their residual formulas, and the decided ones.
 struct State {
   std::vector<LiveEntry> live;  // in policy order
@@ -31,7 +31,7 @@ bool IsSwitchable(const Predicate& p) {
   return p.kind == PredicateKind::kStrEq || p.kind == PredicateKind::kStrInConst;
 }
 
-// A predicate errors only when its one slot is absent, so its outcome tells
+// A predicate errors only when its one slot is absent, so its outcome shows
 // whether that slot is present. Integer comparisons can also overflow.
 bool ErrorsOnlyWhenAbsent(const Predicate& p) {
   return p.kind != PredicateKind::kIntCompare && PredicateSlots(p).size() == 1;

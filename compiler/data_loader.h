@@ -20,8 +20,8 @@ namespace verdict::compiler {
 //   {"alice": {"roles": ["admin"], "email": "alice@example.com"}}
 // Values are type-checked against the group's schema and interned into
 // `program`'s symbols; members the schema does not declare are ignored, and
-// nested objects become dotted attribute names. `on_file` sees each file's
-// name and contents (for the revision hash). Problems with the data are
+// nested objects become dotted attribute names. `on_file` receives each
+// file's name and contents (for the revision hash). Problems with the data are
 // appended to `errors` as "file: error: message" lines and counted in
 // `error_count`; the Status is an error only when a file cannot be read.
 absl::Status LoadData(

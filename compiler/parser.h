@@ -13,7 +13,7 @@ namespace verdict::compiler {
 // Parses `source`. Every syntax error (and every literal that cannot be
 // represented, such as an integer past 64 bits) is added to `diagnostics`
 // with its span, and parsing continues so that one run reports all of them.
-// The returned AST holds the declarations that parsed cleanly. It points into
+// The returned AST contains the declarations that parsed cleanly. It points into
 // `source`, which must outlive it. Thread-safe for distinct sources.
 FileAst ParseFile(const SourceFile& source, Diagnostics& diagnostics);
 

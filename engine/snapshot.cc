@@ -6,7 +6,8 @@ namespace verdict {
 
 void ProgramStore::Publish(std::shared_ptr<const Program> program) {
   current_.store(std::move(program), std::memory_order_release);
-  // Release: a reader that acquires this version sees the store above.
+  // Release: a reader that acquires this version also observes the store
+  // above.
   version_.fetch_add(1, std::memory_order_release);
 }
 
