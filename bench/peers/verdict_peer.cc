@@ -1,0 +1,284 @@
+// Verdict's side of the peer comparison. Compiles the generated policy
+// directory, checks the decision of every workload request against its
+// expected decision, then times single decisions over repeated passes of
+// the same request list. A timed decision is what an in-process caller
+// pays: decoding the AuthZEN JSON request text (DecodeJsonRequest) plus
+// evaluating it. Prints one JSON result line in the shape the Node.js and
+// Go peers print.
+//
+// Usage: verdict_peer --workload DIR/workload.json --policies
+// DIR/verdict/policies
+//            [--data DIR] [--time-limit SECONDS] [--max-decisions N]
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "compiler/compile.h"
+#include "engine/evaluator.h"
+#include "engine/request.h"
+#include "nlohmann/json.hpp"
+
+namespace verdict {
+namespace {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Receives every timed decision so that evaluation stays observable.
+volatile bool benchmark_sink_ = false;
+
+// Fixed request time, so that every run decodes the same request.
+constexpr int64_t kNowUnixSeconds = 1'767'225'600;  // 2026-01-01T00:00:00Z
+
+struct Options {
+  std::string workload;
+  std::string policies;
+  std::string data;
+  double time_limit_seconds = 20;
+  int64_t max_decisions = 200'000;
+};
+
+struct WorkloadRequest {
+  std::string json;  // AuthZEN request text
+  bool expected = false;
+  Json source;  // the workload.json entry, for error messages
+};
+
+absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; i += 2) {
+    absl::string_view flag = argv[i];
+    if (i + 1 >= argc)
+      return absl::InvalidArgumentError(
+          absl::StrCat("missing value after ", flag));
+    absl::string_view value = argv[i + 1];
+    if (flag == "--workload") {
+      options.workload = std::string(value);
+    } else if (flag == "--policies") {
+      options.policies = std::string(value);
+    } else if (flag == "--data") {
+      options.data = std::string(value);
+    } else if (flag == "--time-limit") {
+      if (!absl::SimpleAtod(value, &options.time_limit_seconds) ||
+          !(options.time_limit_seconds > 0)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "invalid --time-limit ", value, ": expected seconds > 0"));
+      }
+    } else if (flag == "--max-decisions") {
+      if (!absl::SimpleAtoi(value, &options.max_decisions) ||
+          options.max_decisions < 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "invalid --max-decisions ", value, ": expected an integer >= 1"));
+      }
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown option ", flag,
+                       "; options are --workload, --policies, --data, "
+                       "--time-limit, --max-decisions"));
+    }
+  }
+  if (options.workload.empty() || options.policies.empty()) {
+    return absl::InvalidArgumentError(
+        "missing --workload PATH or --policies DIR");
+  }
+  return options;
+}
+
+// Returns the workload request as an AuthZEN request for the schema that
+// the generator (bench/workload) writes in front of the rules. Role and
+// tenant are subject properties and scopes are `token.scope`. An agent is
+// `actor.id`, and an attestation is `tee.debug` with `tee.tcb_status`
+// "UpToDate" for a current TCB.
+Json ToAuthZen(const Json& request) {
+  Json json;
+  json["subject"] = {{"type", "user"},
+                     {"id", request.at("subject").at("id")},
+                     {"properties",
+                      {{"role", request.at("subject").at("role")},
+                       {"tenant", request.at("subject").at("tenant")}}}};
+  json["action"] = {{"name", request.at("action")}};
+  const Json& resource = request.at("resource");
+  json["resource"] = {{"type", resource.at("type")},
+                      {"id", resource.at("id")},
+                      {"properties", {{"tenant", resource.at("tenant")}}}};
+  Json attributes;
+  attributes["token"] = {{"scope", request.at("scopes")}};
+  const Json& actor = request.at("actor");
+  if (!actor.is_null()) attributes["actor"] = {{"id", actor.at("id")}};
+  const Json& tee = request.at("tee");
+  if (!tee.is_null()) {
+    attributes["tee"] = {
+        {"debug", tee.at("debug")},
+        {"tcb_status",
+         tee.at("tcb_ok").get<bool>() ? "UpToDate" : "OutOfDate"}};
+  }
+  json["attributes"] = std::move(attributes);
+  return json;
+}
+
+absl::StatusOr<std::vector<WorkloadRequest>> LoadRequests(
+    const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("failed to read workload ", path));
+  Json workload = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (workload.is_discarded() || !workload.contains("requests") ||
+      !workload["requests"].is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid workload ", path,
+                     ": expected a JSON object with a \"requests\" array"));
+  }
+  std::vector<WorkloadRequest> requests;
+  for (size_t i = 0; i < workload["requests"].size(); ++i) {
+    const Json& entry = workload["requests"][i];
+    try {
+      requests.push_back(
+          {ToAuthZen(entry).dump(), entry.at("expected").get<bool>(), entry});
+    } catch (const Json::exception& error) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid workload ", path, ": requests[", i, "]: ", error.what()));
+    }
+  }
+  return requests;
+}
+
+const char* DecisionName(bool permit) { return permit ? "PERMIT" : "DENY"; }
+
+// Decodes and evaluates one request. Fails when decoding fails or a policy
+// errors, because either means that the request does not fit the schema.
+absl::StatusOr<bool> Decide(const Program& program, const std::string& json,
+                            Frame& frame) {
+  absl::Status decoded =
+      DecodeJsonRequest(program, json, kNowUnixSeconds, frame);
+  if (!decoded.ok()) return decoded;
+  Decision decision = Evaluate(program, frame);
+  if (!decision.errors.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        decision.errors.size(), " policies errored on the request"));
+  }
+  return decision.permit;
+}
+
+int Run(int argc, char** argv) {
+  absl::StatusOr<Options> options = ParseOptions(argc, argv);
+  if (!options.ok()) {
+    std::cerr << options.status().message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<std::vector<WorkloadRequest>> requests =
+      LoadRequests(options->workload);
+  if (!requests.ok()) {
+    std::cerr << requests.status().message() << "\n";
+    return 1;
+  }
+
+  Clock::time_point setup_start = Clock::now();
+  absl::StatusOr<compiler::Compilation> compilation =
+      compiler::CompileDirectory(options->policies, options->data, {});
+  if (!compilation.ok()) {
+    std::cerr << compilation.status().message() << "\n";
+    return 1;
+  }
+  if (compilation->program == nullptr) {
+    std::cerr << "the policies in " << options->policies << " do not compile:\n"
+              << compilation->diagnostics;
+    return 1;
+  }
+  double setup_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - setup_start)
+          .count();
+  const Program& program = *compilation->program;
+
+  Frame frame;
+  for (size_t i = 0; i < requests->size(); ++i) {
+    const WorkloadRequest& request = (*requests)[i];
+    absl::StatusOr<bool> permit = Decide(program, request.json, frame);
+    if (!permit.ok()) {
+      std::cerr << "verdict failed on request " << i << ": "
+                << permit.status().message() << "\nrequest: " << request.json
+                << "\n";
+      return 1;
+    }
+    if (*permit != request.expected) {
+      std::cerr << "verdict disagrees on request " << i << ": decided "
+                << DecisionName(*permit) << ", expected "
+                << DecisionName(request.expected)
+                << "\nrequest: " << request.source.dump() << "\n";
+      return 1;
+    }
+  }
+
+  std::vector<int64_t> samples;
+  samples.reserve(options->max_decisions);
+  Clock::time_point deadline =
+      Clock::now() +
+      std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(options->time_limit_seconds));
+  bool done = requests->empty();
+  while (!done) {
+    for (const WorkloadRequest& request : *requests) {
+      Clock::time_point begin = Clock::now();
+      absl::Status decoded =
+          DecodeJsonRequest(program, request.json, kNowUnixSeconds, frame);
+      Decision decision = Evaluate(program, frame);
+      Clock::time_point end = Clock::now();
+      if (!decoded.ok()) {
+        std::cerr << "verdict failed to decode a checked request: "
+                  << decoded.message() << "\n";
+        return 1;
+      }
+      benchmark_sink_ = decision.permit;
+      samples.push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(end - begin)
+              .count());
+      if (static_cast<int64_t>(samples.size()) >= options->max_decisions ||
+          end >= deadline) {
+        done = true;
+        break;
+      }
+    }
+  }
+  if (samples.empty()) {
+    std::cerr << "the workload " << options->workload << " has no requests\n";
+    return 1;
+  }
+
+  std::sort(samples.begin(), samples.end());
+  auto rank = [&samples](double q) {
+    size_t index = static_cast<size_t>(std::ceil(q * samples.size()));
+    return samples[std::clamp<size_t>(index, 1, samples.size()) - 1];
+  };
+  int64_t total = 0;
+  for (int64_t sample : samples) total += sample;
+  Json result = {{"engine", "verdict"},
+                 {"version", VERDICT_VERSION},
+                 {"size", program.policies.size()},
+                 {"requests", requests->size()},
+                 {"checked", requests->size()},
+                 {"timed", samples.size()},
+                 {"setup_ms", std::round(setup_ms * 10) / 10},
+                 {"median_ns", rank(0.5)},
+                 {"p99_ns", rank(0.99)},
+                 {"mean_ns", total / static_cast<int64_t>(samples.size())}};
+  std::cout << result.dump() << "\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace verdict
+
+int main(int argc, char** argv) { return verdict::Run(argc, argv); }
