@@ -160,4 +160,28 @@ grpc::Status VerdictService::BatchDecide(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status VerdictService::DecideStream(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::DecideResponse, v1::DecideRequest>* stream) {
+  // One request and one response message for the whole stream: Clear()
+  // keeps their allocated fields, so later messages reuse that memory.
+  v1::DecideRequest request;
+  v1::DecideResponse response;
+  while (stream->Read(&request)) {
+    const Program* program = AcquireProgram();
+    if (program == nullptr) return NoProgramStatus();
+    response.Clear();
+    absl::Status status = DecideOne(*program, request, NowUnixSeconds(),
+                                    LocalState().frame, response);
+    if (!status.ok()) return ToGrpcStatus(status);
+    // Write fails only when the call is over: the client cancelled or the
+    // deadline passed.
+    if (!stream->Write(response)) {
+      return grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the client cancelled the stream");
+    }
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace verdict::server

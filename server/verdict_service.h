@@ -21,7 +21,8 @@ inline constexpr size_t kMaxBatchRequests = 10'000;
 // ProgramStore. Each RPC reads the store through a thread-local
 // ProgramStore::Reader, so the read path takes no lock, and decodes into a
 // thread-local Frame. A BatchDecide call decides every item against the same
-// program.
+// program. A DecideStream call acquires the program anew for each request,
+// so a long stream follows reloads.
 //
 // Thread-safe: gRPC calls the handlers from many threads at once. Does not
 // own the store, which must outlive the service.
@@ -36,6 +37,14 @@ class VerdictService final : public v1::Verdict::Service {
   grpc::Status BatchDecide(grpc::ServerContext* context,
                            const v1::BatchDecideRequest* request,
                            v1::BatchDecideResponse* response) override;
+
+  // Decides each request as it arrives and writes its response before
+  // reading the next, which keeps responses in request order. Holds one
+  // server thread for the life of the stream.
+  grpc::Status DecideStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::DecideResponse, v1::DecideRequest>* stream)
+      override;
 
  private:
   // Returns the program to serve, or null before the first publication.

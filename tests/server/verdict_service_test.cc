@@ -311,6 +311,135 @@ TEST_F(TodoServiceTest, PublishedProgramServesNextCall) {
   EXPECT_NE(after.revision(), before.revision());
 }
 
+// Sends `requests` on one DecideStream call, closes the sending side, and
+// reads every response until the server ends the call.
+grpc::Status RunStream(v1::Verdict::Stub& stub,
+                       const std::vector<v1::DecideRequest>& requests,
+                       std::vector<v1::DecideResponse>& responses) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+  std::unique_ptr<grpc::ClientReaderWriter<v1::DecideRequest,
+                                           v1::DecideResponse>>
+      stream = stub.DecideStream(&context);
+  for (const v1::DecideRequest& request : requests) {
+    if (!stream->Write(request)) break;
+  }
+  stream->WritesDone();
+  v1::DecideResponse response;
+  while (stream->Read(&response)) responses.push_back(response);
+  return stream->Finish();
+}
+
+TEST_F(TodoServiceTest, StreamMatchesInteropEvaluation) {
+  const nlohmann::json& cases = interop_.at("evaluation");
+  std::vector<v1::DecideRequest> requests;
+  for (const nlohmann::json& entry : cases) {
+    requests.push_back(ToProto(entry.at("request")));
+  }
+  std::vector<v1::DecideResponse> responses;
+  grpc::Status status = RunStream(server_->stub(), requests, responses);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(responses.size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(responses[i].decision(), cases[i].at("expected").get<bool>())
+        << "case " << i << ": " << cases[i].at("request").dump();
+    EXPECT_EQ(responses[i].revision(), (*program_)->revision);
+  }
+}
+
+TEST_F(TodoServiceTest, StreamResponseMatchesDecide) {
+  v1::DecideRequest request;
+  request.mutable_subject()->set_type("user");
+  request.mutable_subject()->set_id(kRick);
+  request.mutable_action()->set_name("can_delete_todo");
+  request.mutable_resource()->set_type("todo");
+  request.mutable_resource()->set_id("todo-7");
+  v1::DecideResponse unary;
+  ASSERT_TRUE(Decide(request, unary).ok());
+
+  std::vector<v1::DecideResponse> responses;
+  grpc::Status status =
+      RunStream(server_->stub(), {request, request}, responses);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(responses.size(), 2u);
+  for (v1::DecideResponse& response : responses) {
+    EXPECT_NE(response.decision_id(), unary.decision_id());
+    response.clear_decision_id();
+  }
+  unary.clear_decision_id();
+  EXPECT_EQ(responses[0].SerializeAsString(), unary.SerializeAsString());
+  EXPECT_EQ(responses[1].SerializeAsString(), unary.SerializeAsString());
+}
+
+TEST_F(TodoServiceTest, EmptyStreamEndsOk) {
+  std::vector<v1::DecideResponse> responses;
+  grpc::Status status = RunStream(server_->stub(), {}, responses);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(responses.empty());
+}
+
+TEST_F(TodoServiceTest, StreamEndsAtBadRequest) {
+  v1::DecideRequest good;
+  good.mutable_action()->set_name("can_read_todos");
+  v1::DecideRequest bad = good;
+  (*bad.mutable_subject()->mutable_properties()->mutable_fields())["roles"]
+      .set_int_value(7);
+
+  std::vector<v1::DecideResponse> responses;
+  grpc::Status status =
+      RunStream(server_->stub(), {good, bad, good}, responses);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("subject.roles"), std::string::npos)
+      << status.error_message();
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_TRUE(responses[0].decision());
+}
+
+TEST_F(TodoServiceTest, StreamFollowsPublication) {
+  v1::DecideRequest request;
+  request.mutable_action()->set_name("can_read_todos");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+  std::unique_ptr<grpc::ClientReaderWriter<v1::DecideRequest,
+                                           v1::DecideResponse>>
+      stream = server_->stub().DecideStream(&context);
+  v1::DecideResponse before;
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&before));
+
+  // A policy set that permits only creating todos, published while the
+  // stream is open.
+  std::string dir = ::testing::TempDir() + "verdict_stream_test_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr) << dir;
+  const std::string policy = dir + "/none.verdict";
+  std::FILE* file = std::fopen(policy.c_str(), "w");
+  ASSERT_NE(file, nullptr) << policy;
+  std::fputs(
+      "schema action { name: string }\n"
+      "permit \"create\" when { action.name == \"can_create_todo\" }\n",
+      file);
+  std::fclose(file);
+  absl::StatusOr<compiler::Compilation> other =
+      compiler::CompileDirectory(dir, "", compiler::CompileOptions{});
+  std::remove(policy.c_str());
+  rmdir(dir.c_str());
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_NE(other->program, nullptr) << other->diagnostics;
+  store_.Publish(other->program);
+
+  v1::DecideResponse after;
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&after));
+  stream->WritesDone();
+  grpc::Status status = stream->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(before.decision());
+  EXPECT_FALSE(after.decision());
+  EXPECT_NE(after.revision(), before.revision());
+}
+
 // Calls grpc.health.v1.Health/Check for the whole server and returns the
 // serving status, kServing or kNotServing, or -1 on failure. The messages
 // are encoded by hand because Debian ships no health.proto: the request is
@@ -386,6 +515,11 @@ TEST(VerdictServiceTest, UnavailableWithoutProgram) {
   v1::BatchDecideResponse batch_response;
   status = server.stub().BatchDecide(&batch_context, batch, &batch_response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  std::vector<v1::DecideResponse> stream_responses;
+  status = RunStream(server.stub(), {request}, stream_responses);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(stream_responses.empty());
 }
 
 }  // namespace
