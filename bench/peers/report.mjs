@@ -45,7 +45,8 @@ for (const size of sizes) {
 
 writeFileSync(join(out, 'results.json'), JSON.stringify({ meta, results: rows }, null, 1) + '\n');
 const columns = ['size', 'engine', 'version', 'requests', 'checked', 'timed', 'setup_ms',
-  'median_ns', 'p99_ns', 'mean_ns', 'median_ratio', 'p99_ratio'];
+  'median_ns', 'p99_ns', 'mean_ns', 'median_ratio', 'p99_ratio', 'evaluate_median_ns',
+  'evaluate_p99_ns'];
 writeFileSync(join(out, 'results.csv'), [columns.join(',')]
     .concat(rows.map((row) => columns.map((c) => row[c] ?? '').join(','))).join('\n') + '\n');
 
@@ -60,6 +61,11 @@ const widths = header.map((_, c) => Math.max(...table.map((line) => String(line[
 process.stdout.write(`commit ${meta.commit}, ${meta.date}, ${meta.machine}\n`);
 for (const line of table) {
   process.stdout.write(line.map((cell, c) => String(cell).padEnd(widths[c])).join('  ') + '\n');
+}
+for (const row of rows.filter((r) => r.engine === 'verdict')) {
+  process.stdout.write(`verdict at ${row.size.toLocaleString('en-US')} rules: evaluation alone ` +
+      `(request decoding excluded) median ${formatNs(row.evaluate_median_ns)}, ` +
+      `p99 ${formatNs(row.evaluate_p99_ns)}\n`);
 }
 process.stdout.write(`every engine returned the expected decision for every request; ` +
     `results in ${join(out, 'results.json')} and results.csv\n`);

@@ -173,6 +173,84 @@ absl::StatusOr<bool> Decide(const Program& program, const std::string& json,
   return decision.permit;
 }
 
+// Returns an error naming the first request whose decision differs from
+// its expected decision or that fails to decode or evaluate.
+absl::Status CheckDecisions(const Program& program,
+                            const std::vector<WorkloadRequest>& requests,
+                            Frame& frame) {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const WorkloadRequest& request = requests[i];
+    absl::StatusOr<bool> permit = Decide(program, request.json, frame);
+    if (!permit.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("verdict failed on request ", i, ": ",
+                       permit.status().message(), "\nrequest: ", request.json));
+    }
+    if (*permit != request.expected) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "verdict disagrees on request ", i, ": decided ",
+          DecisionName(*permit), ", expected ", DecisionName(request.expected),
+          "\nrequest: ", request.source.dump()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Per-decision times in nanoseconds: decoding plus evaluation, and the
+// evaluation part alone.
+struct Samples {
+  std::vector<int64_t> decision;
+  std::vector<int64_t> evaluation;
+};
+
+int64_t Nanoseconds(Clock::duration duration) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
+}
+
+// Times single decisions over repeated passes of `requests` until
+// `time_limit_seconds` have passed or `max_decisions` were timed.
+absl::StatusOr<Samples> Measure(const Program& program,
+                                const std::vector<WorkloadRequest>& requests,
+                                double time_limit_seconds,
+                                int64_t max_decisions, Frame& frame) {
+  Samples samples;
+  samples.decision.reserve(max_decisions);
+  samples.evaluation.reserve(max_decisions);
+  Clock::time_point deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(time_limit_seconds));
+  while (!requests.empty()) {
+    for (const WorkloadRequest& request : requests) {
+      Clock::time_point begin = Clock::now();
+      absl::Status decoded =
+          DecodeJsonRequest(program, request.json, kNowUnixSeconds, frame);
+      Clock::time_point decoded_at = Clock::now();
+      Decision decision = Evaluate(program, frame);
+      Clock::time_point end = Clock::now();
+      if (!decoded.ok()) {
+        return absl::InternalError(absl::StrCat(
+            "verdict failed to decode a checked request: ", decoded.message()));
+      }
+      benchmark_sink_ = decision.permit;
+      samples.decision.push_back(Nanoseconds(end - begin));
+      samples.evaluation.push_back(Nanoseconds(end - decoded_at));
+      if (static_cast<int64_t>(samples.decision.size()) >= max_decisions ||
+          end >= deadline) {
+        return samples;
+      }
+    }
+  }
+  return samples;
+}
+
+// Returns the nearest-rank `q` quantile of `samples`, sorting them.
+// REQUIRES: `samples` is not empty.
+int64_t Quantile(std::vector<int64_t>& samples, double q) {
+  std::sort(samples.begin(), samples.end());
+  size_t index = static_cast<size_t>(std::ceil(q * samples.size()));
+  return samples[std::clamp<size_t>(index, 1, samples.size()) - 1];
+}
+
 int Run(int argc, char** argv) {
   absl::StatusOr<Options> options = ParseOptions(argc, argv);
   if (!options.ok()) {
@@ -204,76 +282,39 @@ int Run(int argc, char** argv) {
   const Program& program = *compilation->program;
 
   Frame frame;
-  for (size_t i = 0; i < requests->size(); ++i) {
-    const WorkloadRequest& request = (*requests)[i];
-    absl::StatusOr<bool> permit = Decide(program, request.json, frame);
-    if (!permit.ok()) {
-      std::cerr << "verdict failed on request " << i << ": "
-                << permit.status().message() << "\nrequest: " << request.json
-                << "\n";
-      return 1;
-    }
-    if (*permit != request.expected) {
-      std::cerr << "verdict disagrees on request " << i << ": decided "
-                << DecisionName(*permit) << ", expected "
-                << DecisionName(request.expected)
-                << "\nrequest: " << request.source.dump() << "\n";
-      return 1;
-    }
+  absl::Status checked = CheckDecisions(program, *requests, frame);
+  if (!checked.ok()) {
+    std::cerr << checked.message() << "\n";
+    return 1;
   }
 
-  std::vector<int64_t> samples;
-  samples.reserve(options->max_decisions);
-  Clock::time_point deadline =
-      Clock::now() +
-      std::chrono::duration_cast<Clock::duration>(
-          std::chrono::duration<double>(options->time_limit_seconds));
-  bool done = requests->empty();
-  while (!done) {
-    for (const WorkloadRequest& request : *requests) {
-      Clock::time_point begin = Clock::now();
-      absl::Status decoded =
-          DecodeJsonRequest(program, request.json, kNowUnixSeconds, frame);
-      Decision decision = Evaluate(program, frame);
-      Clock::time_point end = Clock::now();
-      if (!decoded.ok()) {
-        std::cerr << "verdict failed to decode a checked request: "
-                  << decoded.message() << "\n";
-        return 1;
-      }
-      benchmark_sink_ = decision.permit;
-      samples.push_back(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(end - begin)
-              .count());
-      if (static_cast<int64_t>(samples.size()) >= options->max_decisions ||
-          end >= deadline) {
-        done = true;
-        break;
-      }
-    }
+  absl::StatusOr<Samples> samples =
+      Measure(program, *requests, options->time_limit_seconds,
+              options->max_decisions, frame);
+  if (!samples.ok()) {
+    std::cerr << samples.status().message() << "\n";
+    return 1;
   }
-  if (samples.empty()) {
+  if (samples->decision.empty()) {
     std::cerr << "the workload " << options->workload << " has no requests\n";
     return 1;
   }
 
-  std::sort(samples.begin(), samples.end());
-  auto rank = [&samples](double q) {
-    size_t index = static_cast<size_t>(std::ceil(q * samples.size()));
-    return samples[std::clamp<size_t>(index, 1, samples.size()) - 1];
-  };
   int64_t total = 0;
-  for (int64_t sample : samples) total += sample;
-  Json result = {{"engine", "verdict"},
-                 {"version", VERDICT_VERSION},
-                 {"size", program.policies.size()},
-                 {"requests", requests->size()},
-                 {"checked", requests->size()},
-                 {"timed", samples.size()},
-                 {"setup_ms", std::round(setup_ms * 10) / 10},
-                 {"median_ns", rank(0.5)},
-                 {"p99_ns", rank(0.99)},
-                 {"mean_ns", total / static_cast<int64_t>(samples.size())}};
+  for (int64_t sample : samples->decision) total += sample;
+  Json result = {
+      {"engine", "verdict"},
+      {"version", VERDICT_VERSION},
+      {"size", program.policies.size()},
+      {"requests", requests->size()},
+      {"checked", requests->size()},
+      {"timed", samples->decision.size()},
+      {"setup_ms", std::round(setup_ms * 10) / 10},
+      {"median_ns", Quantile(samples->decision, 0.5)},
+      {"p99_ns", Quantile(samples->decision, 0.99)},
+      {"mean_ns", total / static_cast<int64_t>(samples->decision.size())},
+      {"evaluate_median_ns", Quantile(samples->evaluation, 0.5)},
+      {"evaluate_p99_ns", Quantile(samples->evaluation, 0.99)}};
   std::cout << result.dump() << "\n";
   return 0;
 }
