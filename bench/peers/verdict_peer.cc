@@ -27,6 +27,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "bench/workload/workload.h"
 #include "compiler/compile.h"
 #include "engine/evaluator.h"
 #include "engine/request.h"
@@ -98,36 +99,32 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   return options;
 }
 
-// Returns the workload request as an AuthZEN request for the schema that
-// the generator (bench/workload) writes in front of the rules. Role and
-// tenant are subject properties and scopes are `token.scope`. An agent is
-// `actor.id`, and an attestation is `tee.debug` with `tee.tcb_status`
-// "UpToDate" for a current TCB.
-Json ToAuthZen(const Json& request) {
-  Json json;
-  json["subject"] = {{"type", "user"},
-                     {"id", request.at("subject").at("id")},
-                     {"properties",
-                      {{"role", request.at("subject").at("role")},
-                       {"tenant", request.at("subject").at("tenant")}}}};
-  json["action"] = {{"name", request.at("action")}};
-  const Json& resource = request.at("resource");
-  json["resource"] = {{"type", resource.at("type")},
-                      {"id", resource.at("id")},
-                      {"properties", {{"tenant", resource.at("tenant")}}}};
-  Json attributes;
-  attributes["token"] = {{"scope", request.at("scopes")}};
-  const Json& actor = request.at("actor");
-  if (!actor.is_null()) attributes["actor"] = {{"id", actor.at("id")}};
-  const Json& tee = request.at("tee");
-  if (!tee.is_null()) {
-    attributes["tee"] = {
-        {"debug", tee.at("debug")},
-        {"tcb_status",
-         tee.at("tcb_ok").get<bool>() ? "UpToDate" : "OutOfDate"}};
+// Returns the workload.json entry as the generator's request, whose
+// workload::ZeroTrustRequestJson is the AuthZEN form that the generated
+// policies read. Throws Json::exception when a field is missing or has the
+// wrong type.
+workload::ZeroTrustRequest FromWorkloadJson(const Json& entry) {
+  workload::ZeroTrustRequest request;
+  const Json& subject = entry.at("subject");
+  request.subject_id = subject.at("id").get<std::string>();
+  request.role = subject.at("role").get<std::string>();
+  request.subject_tenant = subject.at("tenant").get<std::string>();
+  if (!entry.at("actor").is_null()) {
+    request.actor_id = entry["actor"].at("id").get<std::string>();
   }
-  json["attributes"] = std::move(attributes);
-  return json;
+  request.scopes = entry.at("scopes").get<std::vector<std::string>>();
+  if (!entry.at("tee").is_null()) {
+    request.tee =
+        workload::TeeClaims{.debug = entry["tee"].at("debug").get<bool>(),
+                            .tcb_ok = entry["tee"].at("tcb_ok").get<bool>()};
+  }
+  request.action = entry.at("action").get<std::string>();
+  const Json& resource = entry.at("resource");
+  request.resource_id = resource.at("id").get<std::string>();
+  request.resource_type = resource.at("type").get<std::string>();
+  request.resource_tenant = resource.at("tenant").get<std::string>();
+  request.expected = entry.at("expected").get<bool>();
+  return request;
 }
 
 absl::StatusOr<std::vector<WorkloadRequest>> LoadRequests(
@@ -146,8 +143,9 @@ absl::StatusOr<std::vector<WorkloadRequest>> LoadRequests(
   for (size_t i = 0; i < workload["requests"].size(); ++i) {
     const Json& entry = workload["requests"][i];
     try {
+      workload::ZeroTrustRequest request = FromWorkloadJson(entry);
       requests.push_back(
-          {ToAuthZen(entry).dump(), entry.at("expected").get<bool>(), entry});
+          {workload::ZeroTrustRequestJson(request), request.expected, entry});
     } catch (const Json::exception& error) {
       return absl::InvalidArgumentError(absl::StrCat(
           "invalid workload ", path, ": requests[", i, "]: ", error.what()));
