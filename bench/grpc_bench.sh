@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Measures gRPC throughput and latency of `verdict serve` on the AuthZEN Todo
+# example: starts the server on a loopback port chosen by the OS, runs
+# bench/loadgen in each mode, stops the server by its PID and prints a
+# Markdown table.
+#
+# Usage: bench/grpc_bench.sh [BUILD_DIR] [--smoke]
+#   BUILD_DIR  CMake build directory holding cli/verdict and bench/loadgen;
+#              default build
+#   --smoke    send a few hundred decisions per mode instead of timed runs,
+#              to check that every mode works (used by ctest)
+# Environment: DURATION (seconds per measured run, default 10) and WARMUP
+# (seconds, default 1).
+set -euo pipefail
+
+build_dir=build
+smoke=false
+for arg in "$@"; do
+  case $arg in
+    --smoke) smoke=true ;;
+    -*) echo "grpc_bench: unknown option $arg; see the header of $0" >&2
+        exit 2 ;;
+    *) build_dir=$arg ;;
+  esac
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+verdict="$build_dir/cli/verdict"
+loadgen="$build_dir/bench/loadgen"
+example="$root/examples/authzen-todo"
+for binary in "$verdict" "$loadgen"; do
+  if [[ ! -x $binary ]]; then
+    echo "grpc_bench: $binary not found; build it first (ninja -C $build_dir)" >&2
+    exit 2
+  fi
+done
+
+workdir=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    wait "$server_pid" || true
+  fi
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+"$verdict" serve --policies "$example/policies" --data "$example/data" \
+  --listen 127.0.0.1:0 --port-file "$workdir/port" 2>"$workdir/server.log" &
+server_pid=$!
+for _ in $(seq 1 100); do
+  [[ -s $workdir/port ]] && break
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "grpc_bench: verdict serve exited early:" >&2
+    cat "$workdir/server.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [[ ! -s $workdir/port ]]; then
+  echo "grpc_bench: verdict serve did not report a port within 10 s" >&2
+  exit 1
+fi
+target="127.0.0.1:$(cat "$workdir/port")"
+
+if $smoke; then
+  limits=(--warmup 0 --duration 10 --count 300)
+else
+  limits=(--warmup "${WARMUP:-1}" --duration "${DURATION:-10}")
+fi
+
+# Runs loadgen with a label and extra options; prints its row, or stops the
+# script with loadgen's message when the run failed.
+run() {
+  local label=$1
+  shift
+  if ! "$loadgen" --target "$target" --format row --label "$label" \
+      "${limits[@]}" "$@" >"$workdir/row" 2>"$workdir/err"; then
+    echo "grpc_bench: loadgen $label failed:" >&2
+    cat "$workdir/row" "$workdir/err" >&2
+    exit 1
+  fi
+  cat "$workdir/row"
+}
+
+# Column 4 of a row: decisions per second.
+rate_of() { cut -f4 <<<"$1"; }
+
+rows=()
+rows+=("$(run decide-closed --rpc decide --concurrency 32)")
+rows+=("$(run batch-closed --rpc batch --batch 100 --concurrency 8)")
+rows+=("$(run stream-closed --rpc stream --streams 2 --concurrency 64)")
+if ! $smoke; then
+  # Open loop at half of each closed-loop peak measured above.
+  decide_half=$(( $(rate_of "${rows[0]}") / 2 ))
+  batch_half=$(( $(rate_of "${rows[1]}") / 2 ))
+  stream_half=$(( $(rate_of "${rows[2]}") / 2 ))
+  rows+=("$(run decide-open-half --rpc decide --rate "$decide_half")")
+  rows+=("$(run batch-open-half --rpc batch --batch 100 --rate "$batch_half")")
+  rows+=("$(run stream-open-half --rpc stream --streams 2 --rate "$stream_half")")
+fi
+
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+server_pid=""
+
+echo "| run | rpc | load | decisions/s | p50 us | p90 us | p99 us | p99.9 us | max us | errors | max send lag us |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for row in "${rows[@]}"; do
+  echo "| ${row//$'\t'/ | } |"
+done
