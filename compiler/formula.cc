@@ -19,10 +19,8 @@ Truth Negate(Truth truth) {
 }  // namespace
 
 const std::pair<Truth, uint32_t>* Assignment::Find(uint32_t predicate) const {
-  for (const auto& entry : entries) {
-    if (entry.first == predicate) return &entry.second;
-  }
-  return nullptr;
+  auto it = outcomes_.find(predicate);
+  return it == outcomes_.end() ? nullptr : &it->second;
 }
 
 uint32_t FormulaStore::Intern(Formula formula, std::vector<uint32_t> children) {

@@ -21,14 +21,20 @@
 namespace verdict::compiler {
 
 // Outcomes assigned to predicates on one branch of the DAG. For kError the
-// second member of `value` names the predicate whose error it stands for.
-struct Assignment {
-  std::vector<std::pair<uint32_t, std::pair<Truth, uint32_t>>> entries;
-
+// second member of the value names the predicate whose error it stands for.
+// A switch assigns every key's predicate at once, so lookups are hashed:
+// Find costs O(1) however many predicates are assigned.
+class Assignment {
+ public:
+  // Assigns `predicate` unless it already has an outcome; the first wins.
   void Set(uint32_t predicate, Truth truth, uint32_t error_predicate) {
-    entries.push_back({predicate, {truth, error_predicate}});
+    outcomes_.try_emplace(predicate, truth, error_predicate);
   }
+  // Returns the outcome of `predicate`, or null when it has none.
   const std::pair<Truth, uint32_t>* Find(uint32_t predicate) const;
+
+ private:
+  absl::flat_hash_map<uint32_t, std::pair<Truth, uint32_t>> outcomes_;
 };
 
 // Thread-compatible.
