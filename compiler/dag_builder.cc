@@ -52,6 +52,11 @@ class DagBuilder {
   uint32_t BuildTest(const State& state, uint32_t predicate);
   uint32_t MakeLeaf(const State& state);
   State Apply(const State& state, const Assignment& assignment);
+  // Returns a state with the decided policies of `state` and nothing live.
+  State Decided(const State& state) const;
+  // Adds `policy` with its substituted `formula` to `state`: live, or
+  // decided when the formula is a constant.
+  void Place(State& state, uint32_t policy, uint32_t formula) const;
   void Normalize(State& state) const;
   std::string Key(const State& state) const;
   // Picks a switch slot (returns true) or a predicate to test.
@@ -110,25 +115,34 @@ void DagBuilder::AssumeAbsent(Assignment& assignment, uint32_t slot) const {
   }
 }
 
-State DagBuilder::Apply(const State& state, const Assignment& assignment) {
+State DagBuilder::Decided(const State& state) const {
   State out;
   out.permits = state.permits;
   out.forbids = state.forbids;
   out.errors = state.errors;
+  return out;
+}
+
+void DagBuilder::Place(State& state, uint32_t policy, uint32_t formula) const {
+  if (!store_.IsConstant(formula)) {
+    state.live.push_back(LiveEntry{policy, formula});
+    return;
+  }
+  const Formula& value = store_.at(formula);
+  bool permit = program_.policies[policy].effect == PolicyEffect::kPermit;
+  if (value.constant == Truth::kTrue) {
+    (permit ? state.permits : state.forbids).push_back(policy);
+  } else if (value.constant == Truth::kError) {
+    state.errors.push_back(ErroredPolicy{policy, value.predicate});
+  }
+}
+
+State DagBuilder::Apply(const State& state, const Assignment& assignment) {
+  State out = Decided(state);
   absl::flat_hash_map<uint32_t, uint32_t> memo;
   for (const LiveEntry& entry : state.live) {
-    uint32_t formula = store_.Substitute(entry.formula, assignment, memo);
-    if (!store_.IsConstant(formula)) {
-      out.live.push_back(LiveEntry{entry.policy, formula});
-      continue;
-    }
-    const Formula& value = store_.at(formula);
-    bool permit = program_.policies[entry.policy].effect == PolicyEffect::kPermit;
-    if (value.constant == Truth::kTrue) {
-      (permit ? out.permits : out.forbids).push_back(entry.policy);
-    } else if (value.constant == Truth::kError) {
-      out.errors.push_back(ErroredPolicy{entry.policy, value.predicate});
-    }
+    Place(out, entry.policy,
+          store_.Substitute(entry.formula, assignment, memo));
   }
   Normalize(out);
   return out;
@@ -249,13 +263,14 @@ bool DagBuilder::Choose(const State& state, uint32_t& choice) {
 }
 
 uint32_t DagBuilder::BuildSwitch(const State& state, uint32_t slot) {
-  std::set<uint32_t> predicates;
+  // The switch predicates on `slot` that each live entry mentions.
+  std::vector<std::vector<uint32_t>> entry_predicates(state.live.size());
   std::set<uint32_t> keys;
-  for (const LiveEntry& entry : state.live) {
-    for (uint32_t predicate : store_.Predicates(entry.formula)) {
+  for (size_t i = 0; i < state.live.size(); ++i) {
+    for (uint32_t predicate : store_.Predicates(state.live[i].formula)) {
       const Predicate& p = program_.predicates[predicate];
       if (!IsSwitchable(p) || p.slot != slot) continue;
-      predicates.insert(predicate);
+      entry_predicates[i].push_back(predicate);
       if (p.kind == PredicateKind::kStrEq) {
         keys.insert(p.symbol);
       } else {
@@ -270,20 +285,85 @@ uint32_t DagBuilder::BuildSwitch(const State& state, uint32_t slot) {
     const auto& set = program_.const_sets[p.set];
     return std::binary_search(set.begin(), set.end(), key);
   };
+
+  // Under the default edge every predicate on `slot` is false. Under a key,
+  // so is every predicate that does not match it, so an entry none of
+  // whose predicates matches the key gets the default edge's formula.
+  // Substituting once for the default and then only the entries that
+  // match each key keeps a switch linear in its live entries rather than
+  // in entries times keys.
+  Assignment other;
+  for (const std::vector<uint32_t>& predicates : entry_predicates) {
+    for (uint32_t predicate : predicates) other.Set(predicate, Truth::kFalse, 0);
+  }
+  AssumePresent(other, slot);
+  absl::flat_hash_map<uint32_t, uint32_t> other_memo;
+  std::vector<uint32_t> other_formulas(state.live.size());
+  std::vector<uint32_t> survivors;  // entries the default edge leaves open
+  for (size_t i = 0; i < state.live.size(); ++i) {
+    other_formulas[i] =
+        store_.Substitute(state.live[i].formula, other, other_memo);
+    const Formula& f = store_.at(other_formulas[i]);
+    if (f.kind != FormulaKind::kConst || f.constant != Truth::kFalse) {
+      survivors.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  // Entries (ascending) with a predicate that matches each key.
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> matching;
+  for (size_t i = 0; i < state.live.size(); ++i) {
+    for (uint32_t predicate : entry_predicates[i]) {
+      const Predicate& p = program_.predicates[predicate];
+      auto add = [&](uint32_t key) {
+        std::vector<uint32_t>& entries = matching[key];
+        if (entries.empty() || entries.back() != i) entries.push_back(i);
+      };
+      if (p.kind == PredicateKind::kStrEq) {
+        add(p.symbol);
+      } else {
+        for (uint32_t key : program_.const_sets[p.set]) add(key);
+      }
+    }
+  }
+
   std::vector<SwitchEntry> entries;
   for (uint32_t key : keys) {
+    const std::vector<uint32_t>& matched = matching[key];
     Assignment assignment;
-    for (uint32_t predicate : predicates) {
-      assignment.Set(predicate,
-                     matches(predicate, key) ? Truth::kTrue : Truth::kFalse, 0);
+    for (uint32_t i : matched) {
+      for (uint32_t predicate : entry_predicates[i]) {
+        assignment.Set(predicate,
+                       matches(predicate, key) ? Truth::kTrue : Truth::kFalse,
+                       0);
+      }
     }
     AssumePresent(assignment, slot);
-    entries.push_back(SwitchEntry{key, Build(Apply(state, assignment))});
+    absl::flat_hash_map<uint32_t, uint32_t> memo;
+    State next = Decided(state);
+    // Merge the matched entries with the default survivors, in entry order.
+    size_t m = 0, s = 0;
+    while (m < matched.size() || s < survivors.size()) {
+      uint32_t i;
+      uint32_t formula;
+      if (s == survivors.size() ||
+          (m < matched.size() && matched[m] <= survivors[s])) {
+        i = matched[m++];
+        if (s < survivors.size() && survivors[s] == i) ++s;
+        formula = store_.Substitute(state.live[i].formula, assignment, memo);
+      } else {
+        i = survivors[s++];
+        formula = other_formulas[i];
+      }
+      Place(next, state.live[i].policy, formula);
+    }
+    Normalize(next);
+    entries.push_back(SwitchEntry{key, Build(next)});
   }
-  Assignment other;
-  for (uint32_t predicate : predicates) other.Set(predicate, Truth::kFalse, 0);
-  AssumePresent(other, slot);
-  uint32_t default_child = Build(Apply(state, other));
+  State default_state = Decided(state);
+  for (uint32_t i : survivors) {
+    Place(default_state, state.live[i].policy, other_formulas[i]);
+  }
+  Normalize(default_state);
+  uint32_t default_child = Build(default_state);
   Assignment absent;
   AssumeAbsent(absent, slot);
   uint32_t absent_child = BuildResidual(Apply(state, absent));
