@@ -67,9 +67,9 @@ std::string_view Frame::SymbolText(uint32_t symbol) const {
 RequestBuilder::RequestBuilder(const Program& program, Frame& frame)
     : program_(program), frame_(frame) {}
 
-absl::Status RequestBuilder::Lookup(std::string_view path,
-                                    std::string_view given,
-                                    bool (*accepts)(Type), uint32_t& slot) {
+absl::Status RequestBuilder::Lookup(
+    std::string_view path, absl::FunctionRef<std::string()> describe_given,
+    bool (*accepts)(Type), uint32_t& slot) {
   slot = program_.FindSlot(path);
   if (slot == kNoSlot) return absl::OkStatus();
   if (program_.slots[slot].computed) {
@@ -89,13 +89,14 @@ absl::Status RequestBuilder::Lookup(std::string_view path,
   return absl::InvalidArgumentError(
       absl::StrCat("request attribute ", ToAbsl(path), ": expected ",
                    ToAbsl(TypeName(program_.slots[slot].type)), ", got ",
-                   ToAbsl(given)));
+                   describe_given()));
 }
 
 absl::Status RequestBuilder::SetBool(std::string_view path, bool value) {
   uint32_t slot;
-  absl::Status status =
-      Lookup(path, value ? "true" : "false", AcceptsBool, slot);
+  absl::Status status = Lookup(
+      path, [&] { return std::string(value ? "true" : "false"); }, AcceptsBool,
+      slot);
   if (!status.ok() || slot == kNoSlot) return status;
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
@@ -107,8 +108,9 @@ absl::Status RequestBuilder::SetBool(std::string_view path, bool value) {
 
 absl::Status RequestBuilder::SetInt(std::string_view path, int64_t value) {
   uint32_t slot;
-  absl::Status status =
-      Lookup(path, absl::StrCat("the integer ", value), AcceptsInt, slot);
+  absl::Status status = Lookup(
+      path, [&] { return absl::StrCat("the integer ", value); }, AcceptsInt,
+      slot);
   if (!status.ok() || slot == kNoSlot) return status;
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
@@ -128,8 +130,9 @@ absl::Status RequestBuilder::SetInt(std::string_view path, int64_t value) {
 absl::Status RequestBuilder::SetString(std::string_view path,
                                        std::string_view value) {
   uint32_t slot;
-  absl::Status status = Lookup(path, absl::StrCat("the string ", Excerpt(value)),
-                               AcceptsString, slot);
+  absl::Status status = Lookup(
+      path, [&] { return absl::StrCat("the string ", Excerpt(value)); },
+      AcceptsString, slot);
   if (!status.ok() || slot == kNoSlot) return status;
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
@@ -192,7 +195,9 @@ absl::Status RequestBuilder::SetParsed(std::string_view path, uint32_t slot,
 absl::Status RequestBuilder::SetStrings(
     std::string_view path, std::span<const std::string_view> values) {
   uint32_t slot;
-  absl::Status status = Lookup(path, "a list of strings", AcceptsStrings, slot);
+  absl::Status status = Lookup(
+      path, [] { return std::string("a list of strings"); }, AcceptsStrings,
+      slot);
   if (!status.ok() || slot == kNoSlot) return status;
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
@@ -228,7 +233,9 @@ absl::Status RequestBuilder::SetStrings(
 
 absl::Status RequestBuilder::SetNull(std::string_view path) {
   uint32_t slot;
-  absl::Status status = Lookup(path, "null", [](Type) { return true; }, slot);
+  absl::Status status = Lookup(
+      path, [] { return std::string("null"); }, [](Type) { return true; },
+      slot);
   if (!status.ok() || slot == kNoSlot) return status;
   frame_.slots_[slot] = SlotValue{};
   frame_.slots_[slot].given = true;

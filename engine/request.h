@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/node_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "engine/program.h"
 
@@ -114,8 +115,11 @@ class RequestBuilder {
 
  private:
   // Returns the slot for `path` if declared with a type accepted by
-  // `kind_name`, kNoSlot if the schema does not declare it, or an error.
-  absl::Status Lookup(std::string_view path, std::string_view given,
+  // `accepts`, kNoSlot if the schema does not declare it, or an error.
+  // `describe_given` names the given value for the type error; it runs only
+  // on that error path, so a valid attribute costs no string building.
+  absl::Status Lookup(std::string_view path,
+                      absl::FunctionRef<std::string()> describe_given,
                       bool (*accepts)(Type), uint32_t& slot);
   void JoinRecord(const DataJoin& join, const DataRecord& record);
   // Parses a decimal, ip or cidr value given as text into its slot.
