@@ -13,7 +13,7 @@
 #include "engine/evaluator.h"
 #include "engine/program.h"
 #include "engine/request.h"
-#include "server/json_convert.h"
+#include "engine/values.h"
 #include "server/proto_request.h"
 
 namespace verdict::server {
@@ -48,6 +48,87 @@ ThreadState& LocalState() {
   return state;
 }
 
+// Sets `out` to the present value of `slot`, with the Value kind its type
+// maps to: decimals, addresses and ranges in their text form.
+void SlotToValue(const Program& program, const Frame& frame, uint32_t slot,
+                 v1::Value& out) {
+  const SlotValue& value = frame.slot(slot);
+  switch (program.slots[slot].type) {
+    case Type::kBool:
+      out.set_bool_value(value.integer != 0);
+      return;
+    case Type::kString:
+      out.set_string_value(std::string(frame.Text(value)));
+      return;
+    case Type::kDecimal:
+      out.set_string_value(FormatDecimal(value.integer));
+      return;
+    case Type::kIp:
+      out.set_string_value(FormatIp(frame.Text(value)));
+      return;
+    case Type::kCidr:
+      out.set_string_value(FormatCidr(frame.Text(value)));
+      return;
+    case Type::kStringSet: {
+      v1::StringList& set = *out.mutable_string_set();
+      for (uint32_t symbol : frame.Set(value)) {
+        set.add_values(std::string(frame.SymbolText(symbol)));
+      }
+      return;
+    }
+    case Type::kStringList: {
+      // Each element is stored behind a kListSeparator byte.
+      v1::StringList& list = *out.mutable_string_list();
+      const std::string_view encoded = frame.SymbolText(value.symbol);
+      size_t start = 0;
+      while (start < encoded.size()) {
+        size_t next = encoded.find(kListSeparator, start + 1);
+        if (next == std::string_view::npos) next = encoded.size();
+        list.add_values(std::string(encoded.substr(start + 1, next - start - 1)));
+        start = next;
+      }
+      return;
+    }
+    default:
+      out.set_int_value(value.integer);
+      return;
+  }
+}
+
+// Sets `out` to a literal duty field, with the kinds of SlotToValue.
+void LiteralToValue(const DutyField& field, v1::Value& out) {
+  switch (field.type) {
+    case Type::kBool:
+      out.set_bool_value(field.integer != 0);
+      return;
+    case Type::kString:
+      out.set_string_value(field.text);
+      return;
+    case Type::kDecimal:
+      out.set_string_value(FormatDecimal(field.integer));
+      return;
+    case Type::kIp:
+      out.set_string_value(FormatIp(field.text));
+      return;
+    case Type::kCidr:
+      out.set_string_value(FormatCidr(field.text));
+      return;
+    case Type::kStringSet:
+    case Type::kStringList: {
+      v1::StringList& elements = field.type == Type::kStringSet
+                                     ? *out.mutable_string_set()
+                                     : *out.mutable_string_list();
+      for (const std::string& element : field.elements) {
+        elements.add_values(element);
+      }
+      return;
+    }
+    default:
+      out.set_int_value(field.integer);
+      return;
+  }
+}
+
 // Decodes and evaluates `request` into `response`. Returns the decoder's
 // INVALID_ARGUMENT error for a malformed request.
 absl::Status DecideOne(const Program& program, const v1::DecideRequest& request,
@@ -76,19 +157,19 @@ absl::Status DecideOne(const Program& program, const v1::DecideRequest& request,
   if (decision.deciding_set != 0) {
     response.set_policy_set(program.sets[decision.deciding_set].id);
   }
-  if (!decision.determining.empty()) {
-    nlohmann::json duties = DutiesToJson(program, frame, decision);
-    for (const char* kind : {"obligations", "advice"}) {
-      for (const nlohmann::json& duty : duties[kind]) {
-        v1::Duty* out = std::string_view(kind) == "advice"
-                            ? response.add_advice()
-                            : response.add_obligations();
-        out->set_policy(duty["policy"].get<std::string>());
-        out->set_name(duty["name"].get<std::string>());
-        if (absl::Status s = JsonToProperties(duty["fields"],
-                                              *out->mutable_fields());
-            !s.ok()) {
-          return s;
+  for (uint32_t policy : decision.determining) {
+    const PolicyInfo& info = program.policies[policy];
+    for (const Duty& duty : info.duties) {
+      v1::Duty* out =
+          duty.advice ? response.add_advice() : response.add_obligations();
+      out->set_policy(info.id);
+      out->set_name(duty.name);
+      auto& fields = *out->mutable_fields()->mutable_fields();
+      for (const DutyField& field : duty.fields) {
+        if (field.slot == kNoSlot) {
+          LiteralToValue(field, fields[field.key]);
+        } else if (frame.slot(field.slot).present) {
+          SlotToValue(program, frame, field.slot, fields[field.key]);
         }
       }
     }

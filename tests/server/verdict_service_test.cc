@@ -311,6 +311,85 @@ TEST_F(TodoServiceTest, PublishedProgramServesNextCall) {
   EXPECT_NE(after.revision(), before.revision());
 }
 
+// Compiles `policy_text` as the only file of a temporary directory.
+std::shared_ptr<const Program> CompilePolicyText(const std::string& text) {
+  std::string dir = ::testing::TempDir() + "verdict_duty_test_XXXXXX";
+  EXPECT_NE(mkdtemp(dir.data()), nullptr) << dir;
+  const std::string policy = dir + "/policy.verdict";
+  std::FILE* file = std::fopen(policy.c_str(), "w");
+  EXPECT_NE(file, nullptr) << policy;
+  if (file == nullptr) return nullptr;
+  std::fputs(text.c_str(), file);
+  std::fclose(file);
+  absl::StatusOr<compiler::Compilation> compiled =
+      compiler::CompileDirectory(dir, "", compiler::CompileOptions{});
+  std::remove(policy.c_str());
+  rmdir(dir.c_str());
+  EXPECT_TRUE(compiled.ok()) << compiled.status();
+  if (!compiled.ok()) return nullptr;
+  EXPECT_NE(compiled->program, nullptr) << compiled->diagnostics;
+  return compiled->program;
+}
+
+TEST(VerdictServiceTest, DutiesCarryTypedFields) {
+  std::shared_ptr<const Program> program = CompilePolicyText(R"(
+schema subject { id: string  roles: set<string>  path: list<string>
+                 email?: string }
+schema action { name: string }
+permit "go" when { action.name == "go" }
+  obligation "audit" { who: subject.id, roles: subject.roles,
+                       path: subject.path, level: 3, tag: "t" }
+  advice "mail" { to: subject.email, urgent: true }
+)");
+  ASSERT_NE(program, nullptr);
+  ProgramStore store;
+  store.Publish(program);
+  TestServer server(store);
+
+  v1::DecideRequest request;
+  request.mutable_subject()->set_id("ann");
+  auto& properties = *request.mutable_subject()->mutable_properties()
+                          ->mutable_fields();
+  properties["roles"].mutable_string_set()->add_values("b");
+  properties["roles"].mutable_string_set()->add_values("a");
+  properties["path"].mutable_string_list()->add_values("z");
+  properties["path"].mutable_string_list()->add_values("y");
+  request.mutable_action()->set_name("go");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  v1::DecideResponse response;
+  grpc::Status status = server.stub().Decide(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_TRUE(response.decision());
+
+  ASSERT_EQ(response.obligations_size(), 1);
+  const v1::Duty& audit = response.obligations(0);
+  EXPECT_EQ(audit.policy(), "go");
+  EXPECT_EQ(audit.name(), "audit");
+  const auto& fields = audit.fields().fields();
+  ASSERT_EQ(fields.size(), 5u);
+  EXPECT_EQ(fields.at("who").string_value(), "ann");
+  ASSERT_EQ(fields.at("roles").string_set().values_size(), 2);
+  std::vector<std::string> roles(
+      fields.at("roles").string_set().values().begin(),
+      fields.at("roles").string_set().values().end());
+  std::sort(roles.begin(), roles.end());
+  EXPECT_EQ(roles, (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(fields.at("path").string_list().values_size(), 2);
+  EXPECT_EQ(fields.at("path").string_list().values(0), "z");
+  EXPECT_EQ(fields.at("path").string_list().values(1), "y");
+  EXPECT_EQ(fields.at("level").int_value(), 3);
+  EXPECT_EQ(fields.at("tag").string_value(), "t");
+
+  // Advice keeps its literal field and leaves out the absent email.
+  ASSERT_EQ(response.advice_size(), 1);
+  const v1::Duty& mail = response.advice(0);
+  EXPECT_EQ(mail.name(), "mail");
+  EXPECT_EQ(mail.fields().fields().size(), 1u);
+  EXPECT_TRUE(mail.fields().fields().at("urgent").bool_value());
+}
+
 // Sends `requests` on one DecideStream call, closes the sending side, and
 // reads every response until the server ends the call.
 grpc::Status RunStream(v1::Verdict::Stub& stub,
