@@ -101,6 +101,7 @@ if ! command -v go >/dev/null || [[ ! -d $casbin_src ]]; then
 fi
 
 mkdir -p "$out/raw" "$out/workloads" "$out/bin"
+out=$(cd "$out" && pwd)
 rm -f "$out"/raw/*.json
 
 # Debian installs Go Casbin under its import path without the /v2 suffix of
@@ -114,8 +115,10 @@ casbin_go_version=$(dpkg-query -W -f='${Version}' golang-github-casbin-casbin-de
   GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOCACHE="$out/go-cache" \
     go build -ldflags "-X main.casbinVersion=$casbin_go_version" -o "$out/bin/casbin-go" .)
 
-commit=$(git -C "$repo" rev-parse --short HEAD)
-if [[ -n $(git -C "$repo" status --porcelain --untracked-files=no) ]]; then
+# The commit of the scripts' checkout. The binaries come from --build-dir,
+# which may have been built from another tree.
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "not a git checkout")
+if [[ -n $(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
   commit="$commit (with uncommitted changes)"
 fi
 cat >"$out/meta.json" <<META
