@@ -28,7 +28,7 @@ function quote(text) {
   return JSON.stringify(text);
 }
 
-// One Cedar policy per rule, with the rule id as the policy id.
+// One Cedar policy per rule, with the rule id in an @id annotation.
 export function ruleToCedar(rule) {
   const conditions = [
     `principal.role == ${quote(rule.role)}`,

@@ -188,6 +188,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if len(w.Requests) == 0 {
+		return fmt.Errorf("the workload %s has no requests", *workloadPath)
+	}
 
 	start := time.Now()
 	e, err := newEnforcer(*modelPath, w.Rules)

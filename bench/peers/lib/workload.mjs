@@ -96,6 +96,7 @@ export function parseArgs(argv) {
 // with the request and both decisions.
 export function checkAndMeasure(engine, version, workload, setupMs, decide, options) {
   const requests = workload.requests;
+  if (requests.length === 0) throw new Error(`the workload ${options.workload} has no requests`);
   for (let i = 0; i < requests.length; i++) {
     const decision = decide(i);
     if (decision !== requests[i].expected) {
