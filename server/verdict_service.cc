@@ -194,20 +194,35 @@ const Program* VerdictService::AcquireProgram() const {
   return state.reader->Acquire();
 }
 
-grpc::Status VerdictService::Decide(grpc::ServerContext* context,
-                                    const v1::DecideRequest* request,
-                                    v1::DecideResponse* response) {
+grpc::ServerUnaryReactor* VerdictService::Decide(
+    grpc::CallbackServerContext* context, const v1::DecideRequest* request,
+    v1::DecideResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(DecideUnary(*request, *response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* VerdictService::BatchDecide(
+    grpc::CallbackServerContext* context,
+    const v1::BatchDecideRequest* request, v1::BatchDecideResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(DecideBatch(*context, *request, *response));
+  return reactor;
+}
+
+grpc::Status VerdictService::DecideUnary(const v1::DecideRequest& request,
+                                         v1::DecideResponse& response) const {
   const Program* program = AcquireProgram();
   if (program == nullptr) return NoProgramStatus();
-  absl::Status status = DecideOne(*program, *request, NowUnixSeconds(),
-                                  LocalState().frame, *response);
+  absl::Status status = DecideOne(*program, request, NowUnixSeconds(),
+                                  LocalState().frame, response);
   return ToGrpcStatus(status);
 }
 
-grpc::Status VerdictService::BatchDecide(grpc::ServerContext* context,
-                                         const v1::BatchDecideRequest* request,
-                                         v1::BatchDecideResponse* response) {
-  const size_t count = static_cast<size_t>(request->requests_size());
+grpc::Status VerdictService::DecideBatch(
+    grpc::CallbackServerContext& context, const v1::BatchDecideRequest& request,
+    v1::BatchDecideResponse& response) const {
+  const size_t count = static_cast<size_t>(request.requests_size());
   if (count > kMaxBatchRequests) {
     return grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
@@ -221,15 +236,15 @@ grpc::Status VerdictService::BatchDecide(grpc::ServerContext* context,
   // decided as of the same instant.
   const int64_t now = NowUnixSeconds();
   Frame& frame = LocalState().frame;
-  response->mutable_results()->Reserve(static_cast<int>(count));
+  response.mutable_results()->Reserve(static_cast<int>(count));
   for (int i = 0; i < static_cast<int>(count); ++i) {
     // A client that gave up should not keep a server thread busy.
-    if (i % kCancellationCheckInterval == 0 && context->IsCancelled()) {
+    if (i % kCancellationCheckInterval == 0 && context.IsCancelled()) {
       return grpc::Status(grpc::StatusCode::CANCELLED,
                           "the client cancelled the batch");
     }
-    const v1::DecideRequest& item = request->requests(i);
-    v1::BatchItem* result = response->add_results();
+    const v1::DecideRequest& item = request.requests(i);
+    v1::BatchItem* result = response.add_results();
     absl::Status status =
         DecideOne(*program, item, now, frame, *result->mutable_response());
     if (!status.ok()) {
@@ -241,28 +256,60 @@ grpc::Status VerdictService::BatchDecide(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status VerdictService::DecideStream(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::DecideResponse, v1::DecideRequest>* stream) {
-  // One request and one response message for the whole stream: Clear()
-  // keeps their allocated fields, so later messages reuse that memory.
-  v1::DecideRequest request;
-  v1::DecideResponse response;
-  while (stream->Read(&request)) {
-    const Program* program = AcquireProgram();
-    if (program == nullptr) return NoProgramStatus();
-    response.Clear();
-    absl::Status status = DecideOne(*program, request, NowUnixSeconds(),
-                                    LocalState().frame, response);
-    if (!status.ok()) return ToGrpcStatus(status);
-    // Write fails only when the call is over: the client cancelled or the
-    // deadline passed.
-    if (!stream->Write(response)) {
-      return grpc::Status(grpc::StatusCode::CANCELLED,
-                          "the client cancelled the stream");
-    }
+// One DecideStream call: read a request, decide it, write the response,
+// then read the next. gRPC runs at most one of these steps at a time, since
+// each starts only when the previous one is done, so the reactor needs no
+// lock. It deletes itself when gRPC reports the call done.
+class VerdictService::StreamReactor final
+    : public grpc::ServerBidiReactor<v1::DecideRequest, v1::DecideResponse> {
+ public:
+  explicit StreamReactor(const VerdictService& service) : service_(service) {
+    StartRead(&request_);
   }
-  return grpc::Status::OK;
+
+  void OnReadDone(bool ok) override {
+    // A failed read means the client closed its side or the call ended.
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    const Program* program = service_.AcquireProgram();
+    if (program == nullptr) {
+      Finish(NoProgramStatus());
+      return;
+    }
+    // Clear() keeps the response's allocated fields for reuse.
+    response_.Clear();
+    absl::Status status = DecideOne(*program, request_, NowUnixSeconds(),
+                                    LocalState().frame, response_);
+    if (!status.ok()) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    StartWrite(&response_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    // A write fails only when the call is over: cancelled or past deadline.
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the client cancelled the stream"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  const VerdictService& service_;
+  v1::DecideRequest request_;
+  v1::DecideResponse response_;
+};
+
+grpc::ServerBidiReactor<v1::DecideRequest, v1::DecideResponse>*
+VerdictService::DecideStream(grpc::CallbackServerContext* context) {
+  return new StreamReactor(*this);
 }
 
 }  // namespace verdict::server

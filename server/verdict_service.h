@@ -24,29 +24,42 @@ inline constexpr size_t kMaxBatchRequests = 10'000;
 // program. A DecideStream call acquires the program anew for each request,
 // so a long stream follows reloads.
 //
+// The handlers use gRPC's callback API and run on gRPC's own threads, which
+// poll the connections and decide in place. The synchronous API handed each
+// call from a polling thread to a worker thread: against bench/loadgen with
+// 32 calls in flight on 2 cores, it used 25 us of server CPU per Decide
+// call where this uses 16 us. Deciding never blocks, but a batch of
+// kMaxBatchRequests holds its thread for its whole evaluation.
+//
 // Thread-safe: gRPC calls the handlers from many threads at once. Does not
 // own the store, which must outlive the service.
-class VerdictService final : public v1::Verdict::Service {
+class VerdictService final : public v1::Verdict::CallbackService {
  public:
   explicit VerdictService(const ProgramStore& store);
 
-  grpc::Status Decide(grpc::ServerContext* context,
-                      const v1::DecideRequest* request,
-                      v1::DecideResponse* response) override;
+  grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext* context,
+                                   const v1::DecideRequest* request,
+                                   v1::DecideResponse* response) override;
 
-  grpc::Status BatchDecide(grpc::ServerContext* context,
-                           const v1::BatchDecideRequest* request,
-                           v1::BatchDecideResponse* response) override;
+  grpc::ServerUnaryReactor* BatchDecide(
+      grpc::CallbackServerContext* context,
+      const v1::BatchDecideRequest* request,
+      v1::BatchDecideResponse* response) override;
 
   // Decides each request as it arrives and writes its response before
-  // reading the next, which keeps responses in request order. Holds one
-  // server thread for the life of the stream.
-  grpc::Status DecideStream(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::DecideResponse, v1::DecideRequest>* stream)
-      override;
+  // reading the next, which keeps responses in request order.
+  grpc::ServerBidiReactor<v1::DecideRequest, v1::DecideResponse>*
+  DecideStream(grpc::CallbackServerContext* context) override;
 
  private:
+  class StreamReactor;
+
+  grpc::Status DecideUnary(const v1::DecideRequest& request,
+                           v1::DecideResponse& response) const;
+  grpc::Status DecideBatch(grpc::CallbackServerContext& context,
+                           const v1::BatchDecideRequest& request,
+                           v1::BatchDecideResponse& response) const;
+
   // Returns the program to serve, or null before the first publication.
   const Program* AcquireProgram() const;
 
