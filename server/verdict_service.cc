@@ -183,7 +183,10 @@ int64_t NowUnixSeconds() { return absl::ToUnixSeconds(absl::Now()); }
 
 VerdictService::VerdictService(const ProgramStore& store)
     : store_(store),
-      instance_id_(next_instance_id.fetch_add(1, std::memory_order_relaxed)) {}
+      instance_id_(next_instance_id.fetch_add(1, std::memory_order_relaxed)) {
+  SetMessageAllocatorFor_Decide(&decide_allocator_);
+  SetMessageAllocatorFor_BatchDecide(&batch_allocator_);
+}
 
 const Program* VerdictService::AcquireProgram() const {
   ThreadState& state = LocalState();

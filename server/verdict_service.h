@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "engine/snapshot.h"
+#include "server/arena_allocator.h"
 #include "grpcpp/grpcpp.h"
 #include "verdict/v1/verdict.grpc.pb.h"
 
@@ -64,6 +65,10 @@ class VerdictService final : public v1::Verdict::CallbackService {
   const Program* AcquireProgram() const;
 
   const ProgramStore& store_;
+  ArenaMessageAllocator<v1::DecideRequest, v1::DecideResponse>
+      decide_allocator_;
+  ArenaMessageAllocator<v1::BatchDecideRequest, v1::BatchDecideResponse>
+      batch_allocator_;
   // Distinguishes this service's thread-local readers from those of any
   // other service in the process, including one later built at the same
   // address.
