@@ -16,8 +16,9 @@ namespace verdict::compiler {
 // budget is a compile error that names the limit and the value.
 struct CompileOptions {
   // DAG nodes to build. Past it the compiler is not failed: leaves keep the
-  // remaining conditions and evaluate them at run time.
-  size_t max_dag_nodes = 200'000;
+  // remaining conditions and evaluate them at run time. 0 chooses the
+  // budget from the policy count (see DagNodeBudget in dag_builder.h).
+  size_t max_dag_nodes = 0;
   size_t max_policy_files = 10'000;
   size_t max_data_bytes = 256u << 20;  // all entity data files together
 };

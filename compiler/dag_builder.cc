@@ -450,8 +450,15 @@ uint32_t DagBuilder::MakeLeaf(const State& state) {
 
 }  // namespace
 
+size_t DagNodeBudget(size_t max_nodes, size_t policies) {
+  if (max_nodes != 0) return max_nodes;
+  return std::max(kMinDagNodes, kDagNodesPerPolicy * policies);
+}
+
 DagStats BuildDag(FormulaStore& store, Program& program, size_t max_nodes) {
-  return DagBuilder(store, program, max_nodes).Run();
+  return DagBuilder(store, program,
+                    DagNodeBudget(max_nodes, program.policies.size()))
+      .Run();
 }
 
 }  // namespace verdict::compiler

@@ -25,6 +25,20 @@
 
 namespace verdict::compiler {
 
+// The automatic node budget: kMinDagNodes, or kDagNodesPerPolicy for each
+// policy when that is larger. A policy that tests a handful of attributes
+// takes 5 to 10 nodes once the switches have narrowed the candidates down
+// to it, so a budget fixed at kMinDagNodes would stop expanding large
+// policy sets early and leave most of their policies to residual leaves,
+// which the evaluator scans one condition at a time. A budget linear in
+// the input still bounds compile time and memory: the exponential cases
+// (many independent conditions) stay capped.
+inline constexpr size_t kMinDagNodes = 200'000;
+inline constexpr size_t kDagNodesPerPolicy = 16;
+
+// Returns `max_nodes`, or the automatic budget for `policies` when it is 0.
+size_t DagNodeBudget(size_t max_nodes, size_t policies);
+
 struct DagStats {
   size_t nodes = 0;
   size_t leaves = 0;
@@ -32,8 +46,9 @@ struct DagStats {
 };
 
 // Fills program.nodes, switch_entries, leaves, leaf_* and root from
-// program.policy_formulas. REQUIRES: Lower() has filled `program` and
-// `store`. Thread-compatible.
+// program.policy_formulas, building at most DagNodeBudget(max_nodes, policy
+// count) nodes. REQUIRES: Lower() has filled `program` and `store`.
+// Thread-compatible.
 DagStats BuildDag(FormulaStore& store, Program& program, size_t max_nodes);
 
 }  // namespace verdict::compiler
