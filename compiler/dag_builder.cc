@@ -70,7 +70,9 @@ class DagBuilder {
   const size_t max_nodes_;
   absl::flat_hash_map<std::string, uint32_t> memo_;
   std::vector<uint32_t> has_predicate_;  // per slot, or kNoSlot
-  std::vector<std::vector<uint32_t>> absent_errors_;  // per slot
+  // Per predicate: the slot whose absence makes it error, or kNoSlot when
+  // that is not the only way it errors.
+  std::vector<uint32_t> error_slots_;
   bool prune_permits_ = true;
   DagStats stats_;
 };
@@ -81,13 +83,13 @@ DagStats DagBuilder::Run() {
       program_.sets.begin(), program_.sets.end(), [](const PolicySetInfo& set) {
         return set.algorithm == Combining::kDenyOverrides;
       });
-  absent_errors_.assign(program_.slots.size(), {});
+  error_slots_.assign(program_.predicates.size(), kNoSlot);
   for (uint32_t i = 0; i < program_.predicates.size(); ++i) {
     const Predicate& p = program_.predicates[i];
     if (p.kind == PredicateKind::kHas) {
       has_predicate_[p.slot] = i;
     } else if (ErrorsOnlyWhenAbsent(p)) {
-      absent_errors_[PredicateSlots(p)[0]].push_back(i);
+      error_slots_[i] = PredicateSlots(p)[0];
     }
   }
   State initial;
@@ -108,11 +110,7 @@ void DagBuilder::AssumeAbsent(Assignment& assignment, uint32_t slot) const {
   if (has_predicate_[slot] != kNoSlot) {
     assignment.Set(has_predicate_[slot], Truth::kFalse, 0);
   }
-  for (uint32_t predicate : absent_errors_[slot]) {
-    if (assignment.Find(predicate) == nullptr) {
-      assignment.Set(predicate, Truth::kError, predicate);
-    }
-  }
+  assignment.SetAbsent(slot, error_slots_);
 }
 
 State DagBuilder::Decided(const State& state) const {

@@ -18,9 +18,16 @@ Truth Negate(Truth truth) {
 
 }  // namespace
 
-const std::pair<Truth, uint32_t>* Assignment::Find(uint32_t predicate) const {
+std::optional<std::pair<Truth, uint32_t>> Assignment::Find(
+    uint32_t predicate) const {
   auto it = outcomes_.find(predicate);
-  return it == outcomes_.end() ? nullptr : &it->second;
+  if (it != outcomes_.end()) return it->second;
+  if (error_slots_ != nullptr &&
+      std::find(absent_slots_.begin(), absent_slots_.end(),
+                (*error_slots_)[predicate]) != absent_slots_.end()) {
+    return std::make_pair(Truth::kError, predicate);
+  }
+  return std::nullopt;
 }
 
 uint32_t FormulaStore::Intern(Formula formula, std::vector<uint32_t> children) {
@@ -124,7 +131,7 @@ uint32_t FormulaStore::Substitute(uint32_t formula, const Assignment& assignment
     case FormulaKind::kConst:
       break;
     case FormulaKind::kAtom:
-      if (const auto* value = assignment.Find(node.predicate)) {
+      if (const auto value = assignment.Find(node.predicate)) {
         result = Constant(value->first, value->second);
       }
       break;

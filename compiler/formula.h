@@ -9,6 +9,7 @@
 #define VERDICT_COMPILER_FORMULA_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -30,11 +31,23 @@ class Assignment {
   void Set(uint32_t predicate, Truth truth, uint32_t error_predicate) {
     outcomes_.try_emplace(predicate, truth, error_predicate);
   }
-  // Returns the outcome of `predicate`, or null when it has none.
-  const std::pair<Truth, uint32_t>* Find(uint32_t predicate) const;
+  // Makes every predicate p with error_slots[p] == slot error (naming
+  // itself) unless Set gave it an outcome. An absent attribute can be read
+  // by thousands of predicates (one per group in `X in subject.$ancestors`),
+  // so they are matched on lookup instead of listed. REQUIRES:
+  // `error_slots` has one entry per predicate and outlives the assignment.
+  void SetAbsent(uint32_t slot, const std::vector<uint32_t>& error_slots) {
+    error_slots_ = &error_slots;
+    absent_slots_.push_back(slot);
+  }
+  // Returns the outcome of `predicate`: its truth value and, for kError,
+  // the predicate whose error it stands for.
+  std::optional<std::pair<Truth, uint32_t>> Find(uint32_t predicate) const;
 
  private:
   absl::flat_hash_map<uint32_t, std::pair<Truth, uint32_t>> outcomes_;
+  const std::vector<uint32_t>* error_slots_ = nullptr;
+  std::vector<uint32_t> absent_slots_;
 };
 
 // Thread-compatible.
