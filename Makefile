@@ -4,7 +4,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test bench clean
+.PHONY: deps configure build run test bench bench-gate clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -25,6 +25,12 @@ test: build
 
 bench: build
 	$(BUILD)/bench/eval_bench
+
+# Short benchmarks (about 15 s) that fail when a budget in
+# bench/budgets.json is exceeded: an allocation or a lock per decision, or
+# decision time growing with the policy count.
+bench-gate: build
+	python3 bench/gate $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
