@@ -28,6 +28,9 @@ using Clock = std::chrono::steady_clock;
 // count against latency.
 constexpr int64_t kMaxOpenLoopInFlight = 1'000;
 
+// Open loop: the shortest time between two wakeups of the sender thread.
+constexpr int64_t kSendTick = 100'000;  // nanoseconds
+
 // How often the completion thread wakes up to check whether the run is over.
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
 
@@ -188,24 +191,26 @@ class Worker {
   bool Drained() const;
 
   // Fires on the completion thread at once, so that the open-loop sender
-  // thread hands each send to that thread instead of starting the call
+  // thread hands its due sends to that thread instead of starting the calls
   // itself. Calls started off the polling thread ran at about a third of
   // the closed-loop rate in trials.
   class SendAlarm final : public Event {
    public:
-    SendAlarm(Worker& worker, int64_t intended)
-        : worker_(worker), intended_(intended) {
+    SendAlarm(Worker& worker, std::vector<int64_t> intended)
+        : worker_(worker), intended_(std::move(intended)) {
       alarm_.Set(&worker.queue_, gpr_time_0(GPR_CLOCK_MONOTONIC), this);
     }
     void Complete(bool ok) override {
-      worker_.scheduled_.fetch_sub(1, std::memory_order_relaxed);
-      worker_.Send(intended_, nullptr);
+      for (int64_t intended : intended_) {
+        worker_.scheduled_.fetch_sub(1, std::memory_order_relaxed);
+        worker_.Send(intended, nullptr);
+      }
       delete this;
     }
 
    private:
     Worker& worker_;
-    const int64_t intended_;
+    const std::vector<int64_t> intended_;
     grpc::Alarm alarm_;
   };
 
@@ -505,26 +510,40 @@ void Worker::OnStreamEnd(const grpc::Status& status, int64_t lost) {
 }
 
 // Sends on the schedule start + i / rate from its own thread, sleeping in
-// between, so that a slow response never delays the next send.
+// between, so that a slow response never delays the next send. The thread
+// wakes at most once per kSendTick and hands every send then due to the
+// completion thread in one alarm. With a wakeup and an alarm per send, the
+// two client threads used about 1.1 cores at 18,000 Decide calls per second
+// in trials, more than the server. A send can so start up to kSendTick
+// after its scheduled time, and that delay counts against its latency.
 void Worker::SendOpenLoop() {
   // Sleeps overshoot by the timer slack, 50 us by default.
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   const double interval = 1e9 / messages_per_second_;
   const int64_t per_message =
       options_.rpc == RpcKind::kBatchDecide ? options_.batch : 1;
+  const int64_t first =
+      measure_start_ - absl::ToInt64Nanoseconds(options_.warmup);
+  auto scheduled_at = [&](int64_t i) {
+    return first + static_cast<int64_t>(static_cast<double>(i) * interval);
+  };
   int64_t measured_scheduled = 0;  // decisions
-  for (int64_t i = 0;; ++i) {
-    const int64_t intended =
-        measure_start_ - absl::ToInt64Nanoseconds(options_.warmup) +
-        static_cast<int64_t>(static_cast<double>(i) * interval);
-    if (intended >= measure_end_ ||
-        (count_limit_ > 0 && measured_scheduled >= count_limit_)) {
+  auto past_end = [&](int64_t intended) {
+    return intended >= measure_end_ ||
+           (count_limit_ > 0 && measured_scheduled >= count_limit_);
+  };
+
+  int64_t next = 0;  // index of the next send
+  int64_t last_wake = 0;
+  for (;;) {
+    if (past_end(scheduled_at(next))) {
       stopping_.store(true, std::memory_order_release);
       return;
     }
+    const int64_t wake = std::max(scheduled_at(next), last_wake + kSendTick);
     int64_t now = NowNanos();
-    if (now < intended) {
-      std::this_thread::sleep_for(std::chrono::nanoseconds(intended - now));
+    if (now < wake) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds(wake - now));
       now = NowNanos();
     }
     while (in_flight_.load(std::memory_order_relaxed) +
@@ -533,12 +552,21 @@ void Worker::SendOpenLoop() {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
       now = NowNanos();
     }
-    if (intended >= measure_start_) {
-      max_send_lag_ = std::max(max_send_lag_, now - intended);
-      measured_scheduled += per_message;
+    last_wake = now;
+
+    std::vector<int64_t> due;
+    for (; scheduled_at(next) <= now && !past_end(scheduled_at(next));
+         ++next) {
+      const int64_t intended = scheduled_at(next);
+      if (intended >= measure_start_) {
+        max_send_lag_ = std::max(max_send_lag_, now - intended);
+        measured_scheduled += per_message;
+      }
+      due.push_back(intended);
     }
-    scheduled_.fetch_add(1, std::memory_order_relaxed);
-    new SendAlarm(*this, intended);
+    scheduled_.fetch_add(static_cast<int64_t>(due.size()),
+                         std::memory_order_relaxed);
+    new SendAlarm(*this, std::move(due));
   }
 }
 

@@ -33,8 +33,8 @@ struct LoadOptions {
   absl::Duration warmup = absl::Seconds(1);  // sent but not measured
   absl::Duration duration = absl::Seconds(10);  // measured, after warmup
   int64_t count = 0;  // decisions to measure; 0 for no limit
-  absl::Duration timeout = absl::Seconds(10);  // per call; streams add the
-                                               // run's length
+  // Deadline of each call. A stream's deadline adds warmup and duration.
+  absl::Duration timeout = absl::Seconds(10);
 };
 
 struct LoadResult {

@@ -10,8 +10,8 @@
 
 namespace verdict::loadgen {
 
-// Counts latencies in nanoseconds. Values below 128 ns have a bucket each;
-// above that, every power of two is split into 128 buckets, so a bucket is
+// Counts latencies in nanoseconds. Values below 128 ns have a bucket each.
+// Above that, every power of two is split into 128 buckets, so a bucket is
 // at most 1/128 of its lower bound wide. Values above kMaxNanos (about 18
 // minutes) are counted as kMaxNanos. Thread-compatible; merge per-thread
 // histograms with Add().
@@ -33,7 +33,7 @@ class LatencyHistogram {
  private:
   static constexpr int kSubBucketBits = 7;
   static constexpr int kSubBuckets = 1 << kSubBucketBits;
-  // Bucket indexes run up to the one that holds kMaxNanos.
+  // Bucket indexes run up to the one that contains kMaxNanos.
   static constexpr int kBucketCount = (40 - kSubBucketBits + 2) * kSubBuckets;
 
   static int BucketIndex(int64_t nanos);
