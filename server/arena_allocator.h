@@ -12,11 +12,11 @@
 namespace verdict::server {
 
 // Allocates the request and response of one callback-API call on a fresh
-// google::protobuf::Arena, so parsing the request and building the response
-// take memory from a few arena blocks instead of one heap allocation per
-// string and nested message, and the call ends by freeing those blocks.
-// Under callgrind, malloc and free were about a third of a BatchDecide
-// call's instructions before. Thread-safe: it holds no state.
+// google::protobuf::Arena. Parsing the request and building the response
+// then take memory from a few arena blocks instead of one heap allocation
+// per string and nested message, and the call ends by freeing those blocks.
+// Under callgrind, malloc and free had been about a third of a BatchDecide
+// call's instructions. Thread-safe: it has no state.
 template <typename Request, typename Response>
 class ArenaMessageAllocator final
     : public grpc::MessageAllocator<Request, Response> {
