@@ -25,6 +25,15 @@
 //   }
 //   forbid "debug-tee" when { tee.debug }
 //   permit "open";             // no condition: always applies
+//
+//   // A template: one link per record of data set `shares`, each binding
+//   // ?user and ?doc to the record's fields of those names.
+//   permit "shared" from shares when {
+//     subject.id == ?user and resource.id == ?doc and action.name == "view"
+//   }
+//
+// A file may start with `module payments;`: its policy "refund" is then
+// "payments::refund", and its constant LIMIT is `payments::LIMIT` elsewhere.
 
 #ifndef VERDICT_COMPILER_AST_H_
 #define VERDICT_COMPILER_AST_H_
@@ -75,6 +84,7 @@ enum class ExprKind {
   kMethodCall,         // children[0].method(children[1...])
   kCall,               // method(children...): ip("10.0.0.1"), decimal("1.5")
   kEntityRef,          // Group::"eng": path[0] is the type, string_value the id
+  kPlaceholder,        // ?user in a template: string_value is "user"
 };
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
@@ -129,10 +139,17 @@ struct PolicyDecl {
   Span id_span;
   std::unique_ptr<Expr> condition;  // null: the policy always applies
   std::vector<DutyDecl> duties;
+  // A template names the data set whose records link it: `from shares`.
+  std::string link_data_set;
+  Span link_span;
 };
 
 struct FileAst {
   const SourceFile* source = nullptr;
+  // `module payments::billing;`, or empty. The checker qualifies the ids of
+  // the file's policies, sets and constants with it.
+  std::string module;
+  Span module_span;
   std::vector<SchemaDecl> schemas;
   std::vector<ConstDecl> constants;
   std::vector<PolicyDecl> policies;

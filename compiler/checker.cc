@@ -85,13 +85,18 @@ void Checker::CollectSchema(const std::vector<FileAst>& files) {
   }
 }
 
+std::string Checker::Qualify(const std::string& name) const {
+  return module_.empty() ? name : absl::StrCat(module_, "::", name);
+}
+
 void Checker::CollectConstants(const std::vector<FileAst>& files) {
   for (const FileAst& file : files) {
+    module_ = file.module;
     for (const ConstDecl& decl : file.constants) {
-      auto [it, inserted] = constants_.try_emplace(decl.name);
+      auto [it, inserted] = constants_.try_emplace(Qualify(decl.name));
       if (!inserted) {
         diagnostics_.Error(decl.span,
-                           absl::StrCat("constant ", decl.name,
+                           absl::StrCat("constant ", it->first,
                                         " is already declared at ",
                                         FormatLocation(it->second.decl->span)));
         continue;
@@ -108,6 +113,7 @@ void Checker::CollectConstants(const std::vector<FileAst>& files) {
       it->second.value = CheckLiteral(*decl.value);
     }
   }
+  module_.clear();
 }
 
 void Checker::CollectPolicies(const std::vector<FileAst>& files) {
@@ -115,38 +121,48 @@ void Checker::CollectPolicies(const std::vector<FileAst>& files) {
   std::vector<int> set_base;  // first global set index of each file
   for (size_t f = 0; f < files.size(); ++f) {
     set_base.push_back(static_cast<int>(result_.sets.size()));
+    module_ = files[f].module;
     for (const PolicySetDecl& set : files[f].policy_sets) {
-      auto [it, inserted] = seen.emplace(set.id, set.span);
+      std::string id = Qualify(set.id);
+      auto [it, inserted] = seen.emplace(id, set.span);
       if (!inserted) {
         diagnostics_.Error(set.span,
-                           absl::StrCat("policy set id \"", set.id,
+                           absl::StrCat("policy set id \"", id,
                                         "\" is already used at ",
                                         FormatLocation(it->second)));
       }
       result_.sets.push_back(CheckedPolicySet{
-          set.id, set.algorithm,
+          std::move(id), set.algorithm,
           set.set < 0 ? -1 : set_base[f] + set.set,
           (uint64_t{f} << 32) | set.order, set.span});
     }
   }
   for (size_t f = 0; f < files.size(); ++f) {
     const FileAst& file = files[f];
+    module_ = file.module;
     for (const PolicyDecl& decl : file.policies) {
-      auto [it, inserted] = seen.emplace(decl.id, decl.id_span);
+      std::string id = Qualify(decl.id);
+      auto [it, inserted] = seen.emplace(id, decl.id_span);
       if (!inserted) {
         diagnostics_.Error(decl.id_span,
-                           absl::StrCat("policy id \"", decl.id,
+                           absl::StrCat("policy id \"", id,
                                         "\" is already used at ",
                                         FormatLocation(it->second)));
         continue;
       }
       CheckedPolicy policy;
-      policy.id = decl.id;
+      policy.id = std::move(id);
       policy.effect = decl.effect;
       policy.set = decl.set < 0 ? -1 : set_base[f] + decl.set;
       policy.order = (uint64_t{f} << 32) | decl.order;
       policy.span = decl.span;
-      if (decl.condition != nullptr) {
+      if (!decl.link_data_set.empty()) {
+        std::optional<TExpr> condition = CheckTemplate(decl, policy.id);
+        if (!condition) continue;
+        CheckGuards(*condition, {});
+        policy.has_condition = true;
+        policy.condition = std::move(*condition);
+      } else if (decl.condition != nullptr) {
         std::optional<TExpr> condition = CheckExpr(*decl.condition);
         if (!condition) continue;
         if (!ExpectType(*condition, Type::kBool, "a policy condition")) continue;
@@ -158,6 +174,7 @@ void Checker::CollectPolicies(const std::vector<FileAst>& files) {
       result_.policies.push_back(std::move(policy));
     }
   }
+  module_.clear();
 }
 
 std::optional<TExpr> Checker::CheckExpr(const Expr& expr) {
@@ -197,6 +214,15 @@ std::optional<TExpr> Checker::CheckExpr(const Expr& expr) {
                                       "\" can only be the right operand of "
                                       "`in`, as in `subject in ", expr.path[0],
                                       "::\"", expr.string_value, "\"`"));
+      return std::nullopt;
+    case ExprKind::kPlaceholder:
+      diagnostics_.Error(
+          expr.span,
+          absl::StrCat("placeholder ?", expr.string_value,
+                       " must be compared with `==` to an attribute, as a "
+                       "term of the top-level `and` of a template's "
+                       "condition (`permit \"id\" from DATASET when "
+                       "{ subject.id == ?", expr.string_value, " }`)"));
       return std::nullopt;
   }
   return std::nullopt;
@@ -264,7 +290,8 @@ void Checker::ReportUnknownName(const Expr& expr, const std::string& name) {
 std::optional<TExpr> Checker::CheckName(const Expr& expr) {
   std::string name = absl::StrJoin(expr.path, ".");
   if (expr.path.size() == 1) {
-    auto it = constants_.find(name);
+    auto it = module_.empty() ? constants_.end() : constants_.find(Qualify(name));
+    if (it == constants_.end()) it = constants_.find(name);
     if (it != constants_.end()) {
       if (!it->second.value) return std::nullopt;  // already reported
       TExpr value = *it->second.value;

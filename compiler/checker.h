@@ -59,6 +59,10 @@ enum class TExprKind {
   kSize,         // children[0].size(): int
   kMatches,      // children[0] matches the pattern: text is its source,
                  // int_value its PatternKind, elements[0] the RE2 regex
+  kLinked,       // a template's links: some record of data set `text`
+                 // equals the attributes in children on the fields named
+                 // by elements; int_value is the index in
+                 // CheckedSet::templates
 };
 
 // A checked, typed expression. Literal collections are typed as the set or
@@ -103,6 +107,15 @@ struct CheckedPolicy {
   std::vector<CheckedDuty> duties;
 };
 
+// A template policy: linked once per record of a data set.
+struct CheckedTemplate {
+  std::string policy;    // the policy id
+  std::string data_set;  // "shares" for `from shares`
+  Span span;             // the data set name
+  std::vector<std::string> placeholders;  // record field names, in order
+  std::vector<uint32_t> attributes;       // the attribute each binds
+};
+
 // The checked policy set. Attribute indexes are the engine's slot indexes.
 struct CheckedSet {
   std::vector<Attribute> attributes;  // sorted by path
@@ -110,6 +123,7 @@ struct CheckedSet {
   std::vector<Join> joins;            // sorted by group
   std::vector<CheckedPolicy> policies;  // in file order, files sorted
   std::vector<CheckedPolicySet> sets;
+  std::vector<CheckedTemplate> templates;
 };
 
 // Checks `files` and reports every error to `diagnostics`. The result is

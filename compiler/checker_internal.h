@@ -31,6 +31,7 @@ struct ConstantValue {
 
 // Budgets on literals in policy source.
 inline constexpr size_t kMaxCollectionElements = 100'000;
+inline constexpr size_t kMaxPlaceholders = 8;
 inline constexpr int kMaxRegexProgramSize = 5'000;
 
 class Checker {
@@ -53,6 +54,13 @@ class Checker {
   std::optional<TExpr> CheckIn(const Expr& expr);
   std::optional<TExpr> CheckHierarchy(const Expr& expr);
   bool CheckDuties(const PolicyDecl& decl, CheckedPolicy& policy);
+  // Checks a template's condition: the `attribute == ?field` terms of its
+  // top-level `and` become one kLinked test.
+  std::optional<TExpr> CheckTemplate(const PolicyDecl& decl,
+                                     const std::string& id);
+  // Returns the id `name` declared in the current file has after module
+  // qualification.
+  std::string Qualify(const std::string& name) const;
   std::optional<TExpr> CheckMethod(const Expr& expr);
   std::optional<TExpr> CheckLiteral(const Expr& expr);
   // checker_builtins.cc: constructors, collections, patterns, methods.
@@ -78,6 +86,7 @@ class Checker {
   CheckedSet result_;
   std::set<std::string> groups_;
   absl::flat_hash_map<std::string, ConstantValue> constants_;
+  std::string module_;  // of the file being checked, or empty
 };
 
 inline bool IsNumeric(Type type) {

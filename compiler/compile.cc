@@ -143,6 +143,10 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
     absl::Status hierarchy = LoadHierarchy(data_dir, *program, hash_data,
                                            data_errors, data_error_count);
     if (!hierarchy.ok()) return hierarchy;
+    absl::Status links = LoadLinks(checked, data_dir, options.max_data_bytes,
+                                   *program, hash_data, data_errors,
+                                   data_error_count);
+    if (!links.ok()) return links;
     if (data_error_count == 0) {
       BuildDag(store, *program, options.max_dag_nodes);
       store.MoveTo(*program);

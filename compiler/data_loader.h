@@ -41,6 +41,17 @@ absl::Status LoadHierarchy(
     const std::function<void(std::string_view, std::string_view)>& on_file,
     std::string& errors, size_t& error_count);
 
+// Fills the link table of each template (`permit "shared" from shares`)
+// from `<data_dir>/<data set>.json`, a JSON array of records with a member
+// per placeholder, typed as the attribute it binds:
+//   [{"user": "alice", "doc": "plan.md"}, {"user": "bob", "doc": "plan.md"}]
+// Other members are ignored. Problems are reported as for LoadData.
+absl::Status LoadLinks(
+    const CheckedSet& checked, const std::string& data_dir, size_t max_bytes,
+    Program& program,
+    const std::function<void(std::string_view, std::string_view)>& on_file,
+    std::string& errors, size_t& error_count);
+
 }  // namespace verdict::compiler
 
 #endif  // VERDICT_COMPILER_DATA_LOADER_H_

@@ -198,9 +198,13 @@ bool SpaceBefore(const std::vector<FormatToken>& tokens, size_t i) {
     case TokenKind::kDot:
     case TokenKind::kScope:
     case TokenKind::kColon:
-    case TokenKind::kQuestion:
     case TokenKind::kSemicolon:
       return false;
+    case TokenKind::kQuestion:
+      // `email?: string` marks an optional attribute; elsewhere `?user` is
+      // a template's placeholder.
+      if (EndsOperand(previous)) return false;
+      break;
     default:
       break;
   }
@@ -209,6 +213,7 @@ bool SpaceBefore(const std::vector<FormatToken>& tokens, size_t i) {
     case TokenKind::kOpenBracket:
     case TokenKind::kDot:
     case TokenKind::kScope:
+    case TokenKind::kQuestion:
       return false;
     case TokenKind::kMinus:  // no space after a sign: -CLOCK_SKEW
       if (i < 2 || !EndsOperand(tokens[i - 2])) return false;

@@ -83,6 +83,7 @@ class Lowerer {
   uint32_t LowerStringTest(const TExpr& expr);
   uint32_t LowerSetTest(const TExpr& expr);
   uint32_t LowerMatch(const TExpr& expr);
+  uint32_t LowerLinked(const TExpr& expr);
   uint32_t LowerIpIn(const TExpr& expr);
   void LowerDuties(const CheckedPolicy& policy, PolicyInfo& info);
   void LowerSets();
@@ -223,6 +224,8 @@ uint32_t Lowerer::LowerExpr(const TExpr& expr) {
       return LowerSetTest(expr);
     case TExprKind::kMatches:
       return LowerMatch(expr);
+    case TExprKind::kLinked:
+      return LowerLinked(expr);
     default:
       break;  // arithmetic never has type bool
   }
@@ -497,6 +500,23 @@ uint32_t Lowerer::LowerMatch(const TExpr& expr) {
   p.slot = subject.attribute;
   p.set = it->second;
   p.text = expr.text;
+  return Atom(std::move(p));
+}
+
+// The link table itself is filled from the data set by LoadLinks.
+uint32_t Lowerer::LowerLinked(const TExpr& expr) {
+  const CheckedTemplate& entry = checked_.templates[expr.int_value];
+  LinkTable table;
+  table.policy = entry.policy;
+  table.data_set = entry.data_set;
+  table.fields = entry.placeholders;
+  table.slots = entry.attributes;
+  Predicate p;
+  p.kind = PredicateKind::kLinked;
+  p.slot = entry.attributes[0];
+  p.slots = entry.attributes;
+  p.set = static_cast<uint32_t>(program_.link_tables.size());
+  program_.link_tables.push_back(std::move(table));
   return Atom(std::move(p));
 }
 

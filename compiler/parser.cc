@@ -416,7 +416,8 @@ constexpr size_t kOperandStarts[] = {
     VerdictLexer::INT_LIT,    VerdictLexer::DURATION_LIT,
     VerdictLexer::STRING_LIT, VerdictLexer::LBRACKET,
     VerdictLexer::LPAREN,     VerdictLexer::IDENT,
-    VerdictLexer::TIMESTAMP,  VerdictLexer::DURATION};
+    VerdictLexer::TIMESTAMP,  VerdictLexer::DURATION,
+    VerdictLexer::QUESTION};
 constexpr size_t kOperators[] = {
     VerdictLexer::OR,      VerdictLexer::OR_OR, VerdictLexer::AND,
     VerdictLexer::AND_AND, VerdictLexer::EQ,    VerdictLexer::NE,
@@ -432,6 +433,7 @@ constexpr size_t kWordsInPaths[] = {
     VerdictLexer::OR,        VerdictLexer::NOT,      VerdictLexer::IN,
     VerdictLexer::HAS,       VerdictLexer::TRUE,     VerdictLexer::FALSE,
     VerdictLexer::LIKE,      VerdictLexer::OBLIGATION, VerdictLexer::ADVICE,
+    VerdictLexer::MODULE,
     VerdictLexer::BOOL,      VerdictLexer::INT,      VerdictLexer::STRING,
     VerdictLexer::TIMESTAMP, VerdictLexer::DURATION, VerdictLexer::SET,
     VerdictLexer::LIST};
@@ -443,7 +445,7 @@ constexpr size_t kPunctuation[] = {
     VerdictLexer::LBRACE, VerdictLexer::SEMI,   VerdictLexer::WHEN,
     VerdictLexer::COLON,  VerdictLexer::COMMA,  VerdictLexer::LT,
     VerdictLexer::GT,     VerdictLexer::ASSIGN, VerdictLexer::OBLIGATION,
-    VerdictLexer::ADVICE};
+    VerdictLexer::ADVICE, VerdictLexer::FROM};
 
 bool ContainsOnly(const antlr4::misc::IntervalSet& set,
                   std::span<const size_t> allowed) {
@@ -681,6 +683,11 @@ std::string VerdictErrorStrategy::Message(
   if (previous != nullptr && previous->getType() == VerdictLexer::DOT &&
       found->getType() != VerdictLexer::IDENT) {
     return absl::StrCat("expected a name after '.', found ", found_text);
+  }
+  if (found->getType() == VerdictLexer::MODULE &&
+      !expected.contains(size_t{VerdictLexer::MODULE})) {
+    return "`module` must be the first declaration of a file, and a file "
+           "has at most one";
   }
   if (IsComparisonOperator(found->getType()) &&
       !expected.contains(found->getType()) &&
@@ -1247,6 +1254,18 @@ AstBuilder::Node AstBuilder::BuildPrimary(VerdictParser::PrimaryContext* ctx) {
   if (ctx->collection() != nullptr) return BuildCollection(ctx->collection());
   if (ctx->call() != nullptr) return BuildCall(ctx->call());
   if (ctx->entityRef() != nullptr) return BuildEntityRef(ctx->entityRef());
+  if (ctx->placeholder() != nullptr) {
+    auto placeholder =
+        NewExpr(ExprKind::kPlaceholder, SpanOf(source_, ctx->placeholder()));
+    placeholder->string_value =
+        std::string(TokenText(source_, ctx->placeholder()->IDENT()->getSymbol()));
+    return Leaf(std::move(placeholder));
+  }
+  if (ctx->qualifiedName() != nullptr) {
+    auto name = NewExpr(ExprKind::kName, SpanOf(source_, ctx->qualifiedName()));
+    name->path.push_back(ctx->qualifiedName()->getText());
+    return Leaf(std::move(name));
+  }
   if (ctx->name() != nullptr) return BuildName(ctx->name());
   const Token* token = ctx->getStart();
   switch (token->getType()) {
@@ -1514,6 +1533,10 @@ std::optional<PolicyDecl> AstBuilder::BuildPolicy(
   }
   policy.id = *std::move(decoded_id);
   policy.condition = std::move(condition);
+  if (ctx->dataSet != nullptr) {
+    policy.link_data_set = std::string(TokenText(source_, ctx->dataSet));
+    policy.link_span = SpanOf(source_, ctx->dataSet);
+  }
   for (VerdictParser::DutyContext* duty : ctx->duty()) {
     std::optional<DutyDecl> built = BuildDuty(duty);
     if (!built.has_value()) return std::nullopt;
@@ -1658,6 +1681,12 @@ void ParseTokens(const SourceFile& source, Diagnostics& diagnostics,
   VerdictParser::FileContext* file = parser.file();
 
   AstBuilder builder(source, diagnostics);
+  if (VerdictParser::ModuleDeclContext* module = file->moduleDecl();
+      module != nullptr && module->moduleName() != nullptr &&
+      module->exception == nullptr) {
+    ast.module = module->moduleName()->getText();
+    ast.module_span = SpanOf(source, module->moduleName());
+  }
   for (VerdictParser::DeclarationContext* declaration : file->declaration()) {
     if (IsCleanDeclaration(declaration, marks)) {
       AddDeclaration(builder, declaration, ast);

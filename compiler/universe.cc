@@ -270,6 +270,28 @@ void Universe::AddHints(const Program& program, const Predicate& p,
     const RE2& regex = *program.regexes[p.set];
     std::optional<std::string> sample = SampleMatch(regex.pattern());
     if (sample && RE2::FullMatch(*sample, regex)) hints.push_back(*sample);
+  } else if (p.kind == PredicateKind::kLinked) {
+    // The values of the first links, so that a witness can match one.
+    const LinkTable& table = program.link_tables[p.set];
+    constexpr size_t kHintLinks = 3;
+    for (size_t link = 0; link < std::min(kHintLinks, table.link_count()); ++link) {
+      for (size_t i = 0; i < table.fields.size(); ++i) {
+        const int64_t value = table.values[link * table.fields.size() + i];
+        if (program.slots[table.slots[i]].type == Type::kInt) {
+          int_constants_.push_back(value);
+          continue;
+        }
+        const size_t program_index = static_cast<size_t>(
+            std::find(programs_.begin(), programs_.end(), &program) -
+            programs_.begin());
+        std::vector<std::string>& target =
+            slots_[slot_map_[program_index][table.slots[i]]].hints;
+        std::string text(program.symbols[value]);
+        if (std::find(target.begin(), target.end(), text) == target.end()) {
+          target.push_back(std::move(text));
+        }
+      }
+    }
   }
   if (out.slot == kNoSlot) return;
   std::vector<std::string>& target = slots_[out.slot].hints;

@@ -288,6 +288,27 @@ void CombineSets(const Program& program, Frame& frame, Decision& decision) {
   }
 }
 
+// A template's link test: errors when a bound attribute is absent, as the
+// equality terms it stands for would; otherwise one hash lookup.
+Truth EvaluateLinked(const Program& program, const Frame& frame,
+                     const Predicate& p) {
+  const LinkTable& table = program.link_tables[p.set];
+  int64_t key[kMaxLinkFields];
+  bool known = true;
+  for (size_t i = 0; i < p.slots.size(); ++i) {
+    const SlotValue& value = frame.slot(p.slots[i]);
+    if (!value.present) return Truth::kError;
+    if (program.slots[p.slots[i]].type == Type::kString) {
+      // A string no policy or link mentions has a request-local symbol.
+      known &= value.symbol < program.symbols.size();
+      key[i] = value.symbol;
+    } else {
+      key[i] = value.integer;
+    }
+  }
+  return FromBool(known && table.Contains(key));
+}
+
 }  // namespace
 
 std::string DecisionId::ToString() const {
@@ -363,6 +384,8 @@ Truth EvaluatePredicate(const Program& program, const Frame& frame,
       return FromBool(RE2::FullMatch(re2::StringPiece(text.data(), text.size()),
                                      *program.regexes[p.set]));
     }
+    case PredicateKind::kLinked:
+      return EvaluateLinked(program, frame, p);
     case PredicateKind::kStrEqSlot:
     case PredicateKind::kSetContainsSlot:
     case PredicateKind::kSetContainsAllSlot:

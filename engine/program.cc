@@ -113,8 +113,48 @@ std::string RenderSymbol(const Program& program, uint32_t slot,
 
 }  // namespace
 
+namespace {
+
+uint64_t LinkHash(const int64_t* key, size_t count) {
+  uint64_t hash = 0x9E3779B97F4A7C15ull;
+  for (size_t i = 0; i < count; ++i) {
+    hash ^= static_cast<uint64_t>(key[i]);
+    hash *= 0xBF58476D1CE4E5B9ull;
+    hash ^= hash >> 31;
+  }
+  return hash;
+}
+
+}  // namespace
+
+bool LinkTable::Contains(const int64_t* key) const {
+  if (buckets.empty()) return false;
+  const size_t width = fields.size();
+  const size_t mask = buckets.size() - 1;
+  for (size_t at = LinkHash(key, width) & mask;; at = (at + 1) & mask) {
+    const uint32_t entry = buckets[at];
+    if (entry == 0) return false;
+    if (std::equal(key, key + width, values.begin() + (entry - 1) * width)) {
+      return true;
+    }
+  }
+}
+
+void LinkTable::BuildIndex() {
+  const size_t width = fields.size();
+  const size_t count = link_count();
+  buckets.assign(std::bit_ceil(std::max<size_t>(2, count * 2)), 0);
+  const size_t mask = buckets.size() - 1;
+  for (size_t link = 0; link < count; ++link) {
+    const int64_t* key = values.data() + link * width;
+    size_t at = LinkHash(key, width) & mask;
+    while (buckets[at] != 0) at = (at + 1) & mask;
+    buckets[at] = static_cast<uint32_t>(link + 1);
+  }
+}
+
 std::vector<uint32_t> PredicateSlots(const Predicate& p) {
-  std::vector<uint32_t> slots;
+  std::vector<uint32_t> slots(p.slots.begin(), p.slots.end());
   if (p.slot != kNoSlot) slots.push_back(p.slot);
   if (p.slot2 != kNoSlot) slots.push_back(p.slot2);
   for (const auto* code : {&p.left, &p.right}) {
@@ -213,6 +253,17 @@ std::string Program::DescribePredicate(uint32_t predicate) const {
       std::string_view method = PatternMethod(p.pattern);
       return absl::StrCat(path, ToAbsl(method), Quote(p.text),
                           p.pattern == PatternKind::kGlob ? "" : ")");
+    }
+    case PredicateKind::kLinked: {
+      // The template's binding terms, and where their values come from.
+      const LinkTable& table = link_tables[p.set];
+      std::vector<std::string> terms;
+      for (size_t i = 0; i < table.fields.size(); ++i) {
+        terms.push_back(
+            absl::StrCat(slots[table.slots[i]].path, " == ?", table.fields[i]));
+      }
+      return absl::StrCat(absl::StrJoin(terms, " and "), " for a record of ",
+                          table.data_set);
     }
   }
   return "";

@@ -138,6 +138,7 @@ enum class PredicateKind : uint8_t {
   kIpInCidrList,   // ip slot in any range of `text`: kCidrBytes each
   kCidrHasIp,      // address `text` in cidr slot
   kStrMatches,     // string slot matches regexes[`set`] in full
+  kLinked,         // link_tables[`set`] holds the values of `slots`
 };
 
 // How a kStrMatches pattern was written; only rendering depends on it.
@@ -186,6 +187,7 @@ struct Predicate {
   std::string text;            // affix, address bytes, or pattern source
   std::vector<IntInstr> left;  // kIntCompare operands
   std::vector<IntInstr> right;
+  std::vector<uint32_t> slots;  // kLinked: the bound attributes, in order
 };
 
 enum class NodeKind : uint8_t { kTest, kSwitch, kLeaf };
@@ -273,6 +275,30 @@ struct DataJoin {
   absl::flat_hash_map<std::string, DataRecord> records;
 };
 
+// A template's links (`permit "shared" from shares when {...}`): one tuple
+// per record of the data set, holding the record's value of each field.
+// A string value is stored as its symbol, an int as itself.
+inline constexpr size_t kMaxLinkFields = 8;
+
+struct LinkTable {
+  std::string policy;    // the template's policy id
+  std::string data_set;  // "shares"
+  std::vector<std::string> fields;  // placeholder names, in order
+  std::vector<uint32_t> slots;      // the attribute each field binds
+  std::vector<int64_t> values;      // fields.size() values per link
+  // Open addressing over links: link index + 1, or 0 for an empty bucket.
+  // The size is a power of two at least twice the link count.
+  std::vector<uint32_t> buckets;
+
+  size_t link_count() const {
+    return fields.empty() ? 0 : values.size() / fields.size();
+  }
+  // Returns true when some link holds exactly `key` (fields.size() values).
+  bool Contains(const int64_t* key) const;
+  // Rebuilds `buckets` from `values`.
+  void BuildIndex();
+};
+
 // A list<string> value is interned as one symbol: each element preceded by
 // this byte. Two lists are equal exactly when their encodings are, because
 // no element may contain the byte; the empty list encodes as "".
@@ -319,6 +345,7 @@ class Program {
   std::vector<uint32_t> formula_children;
   std::vector<uint32_t> policy_formulas;  // condition formula per policy
   std::vector<DataJoin> joins;
+  std::vector<LinkTable> link_tables;  // one per template, in policy order
   std::vector<AncestorsSlot> ancestors;
   // "<type>::<id>" -> its ancestors in the entity data, itself included, as
   // sorted symbols. Entities absent here have only themselves.

@@ -7,7 +7,18 @@
 grammar Verdict;
 
 file
-  : declaration* EOF
+  : moduleDecl? declaration* EOF
+  ;
+
+// Qualifies the policies, policy sets and constants of the file:
+// `module payments::billing;` makes policy "refund" the policy
+// "payments::billing::refund". Several files may declare the same module.
+moduleDecl
+  : MODULE moduleName SEMI
+  ;
+
+moduleName
+  : IDENT (COLON_COLON IDENT)*
   ;
 
 declaration
@@ -47,7 +58,7 @@ pathPart
 
 keyword
   : FROM | WHEN | AND | OR | NOT | IN | HAS | LIKE | TRUE | FALSE
-  | OBLIGATION | ADVICE
+  | OBLIGATION | ADVICE | MODULE
   | BOOL | INT | STRING | TIMESTAMP | DURATION | SET | LIST
   ;
 
@@ -70,9 +81,11 @@ constDecl
   : CONST IDENT ASSIGN expr
   ;
 
-// A policy without a condition ends with ';'.
+// A policy without a condition ends with ';'. A policy `from` a data set
+// is a template: each record of the data set links it, binding the
+// placeholders (`?user`) of its condition to the record's fields.
 policyDecl
-  : effect=(PERMIT | FORBID) STRING_LIT
+  : effect=(PERMIT | FORBID) STRING_LIT (FROM dataSet=IDENT)?
     (WHEN LBRACE expr RBRACE duty* | duty+ | SEMI)
   ;
 
@@ -148,8 +161,20 @@ primary
   | collection
   | call
   | entityRef
+  | placeholder
+  | qualifiedName
   | name
   | LPAREN expr RPAREN
+  ;
+
+// A template's placeholder, bound by each link: ?user.
+placeholder
+  : QUESTION IDENT
+  ;
+
+// A constant of another module: payments::LIMIT.
+qualifiedName
+  : IDENT (COLON_COLON IDENT)+
   ;
 
 // An entity of the hierarchy in entity data: Group::"eng".
@@ -175,6 +200,7 @@ name
 // Keywords are reserved: they come before IDENT, and ANTLR picks the first
 // rule among matches of equal length.
 SCHEMA: 'schema';
+MODULE: 'module';
 POLICYSET: 'policyset';
 FROM: 'from';
 CONST: 'const';

@@ -16,10 +16,10 @@
 
 namespace verdict::testing {
 
-// Writes `source` as policies/policy.verdict (and each `data` entry as
-// data/<name>.json) in a fresh temporary directory and compiles it.
-inline compiler::Compilation CompileText(
-    const std::string& source,
+// Writes each of `files` as policies/<name> (and each `data` entry as
+// data/<name>.json) in a fresh temporary directory and compiles them.
+inline compiler::Compilation CompileFiles(
+    const std::map<std::string, std::string>& files,
     const std::map<std::string, std::string>& data = {},
     compiler::CompileOptions options = {}) {
   static std::atomic<int> counter{0};
@@ -28,7 +28,9 @@ inline compiler::Compilation CompileText(
                  ("verdict-test-" + std::to_string(::getpid()) + "-" +
                   std::to_string(counter++));
   fs::create_directories(dir / "policies");
-  std::ofstream(dir / "policies" / "policy.verdict") << source;
+  for (const auto& [name, text] : files) {
+    std::ofstream(dir / "policies" / name) << text;
+  }
   if (!data.empty()) {
     fs::create_directories(dir / "data");
     for (const auto& [name, text] : data) {
@@ -41,6 +43,14 @@ inline compiler::Compilation CompileText(
   fs::remove_all(dir);
   EXPECT_TRUE(result.ok()) << result.status();
   return result.ok() ? *std::move(result) : compiler::Compilation{};
+}
+
+// Compiles `source` as the single file policies/policy.verdict.
+inline compiler::Compilation CompileText(
+    const std::string& source,
+    const std::map<std::string, std::string>& data = {},
+    compiler::CompileOptions options = {}) {
+  return CompileFiles({{"policy.verdict", source}}, data, options);
 }
 
 }  // namespace verdict::testing

@@ -5,13 +5,15 @@
 // construct of the language: switches, set and list tests, guards, string
 // methods, exact integer arithmetic with overflow, timestamps and
 // durations, entity data joins), compiles it, and decides random requests,
-// some with attributes missing, some contradicting entity data. Every
+// some with attributes missing, some contradicting entity data. Some
+// policies are templates linked from data sets. Every
 // fourth round compiles with a tiny node budget so that residual leaves are
 // exercised too.
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -61,6 +63,15 @@ schema env { now: timestamp }
 schema token { issued_at: timestamp  ttl: duration }
 const EDITORS = ["r1", "r2"]
 )";
+
+// The records that link templates, by data set.
+constexpr const char* kLinks[][2] = {
+    {"shares", R"([{"user": "u1", "doc": "d1"}, {"user": "u2", "doc": "x1"},
+                   {"user": "zz", "doc": "d1"}, {"user": "u1", "doc": "u1"}])"},
+    {"levels", R"([{"lvl": 3}, {"lvl": -7}, {"lvl": 9223372036854775807}])"},
+    {"mails", R"([{"mail": "u1@x.com", "doc": "d1"},
+                  {"mail": "u2@y.org", "doc": "x1", "note": "ignored"}])"},
+};
 
 constexpr char kUsers[] = R"({
   "u1": {"roles": ["r1", "r3"], "email": "u1@x.com", "level": 3, "tenant": "t1"},
@@ -157,6 +168,24 @@ std::string Generator::PolicySet(int count) {
     }
     text += Uniform(3) == 0 ? "forbid" : "permit";
     text += " \"p" + std::to_string(i) + "\"";
+    if (Uniform(5) == 0) {
+      // A template, its binding terms anywhere in the top-level `and`.
+      std::vector<std::string> terms = Pick<std::vector<std::string>>(
+          {{"subject.id == ?user", "?doc == resource.id"},
+           {"subject.level == ?lvl"},
+           {"subject has email", "subject.email == ?mail", "resource.id == ?doc"}});
+      const char* data_set = terms[0].find("?user") != std::string::npos ? "shares"
+                             : terms.size() == 1                         ? "levels"
+                                                                         : "mails";
+      if (Uniform(2) == 0) {
+        terms.insert(terms.begin() + Uniform(terms.size() + 1),
+                     "(" + Condition(2) + ")");
+      }
+      std::string condition = terms[0];
+      for (size_t t = 1; t < terms.size(); ++t) condition += " and " + terms[t];
+      text += std::string(" from ") + data_set + " when { " + condition + " }\n";
+      continue;
+    }
     std::string duty;
     if (Uniform(4) == 0) {
       duty = Pick<std::string>({"  obligation \"log\" { who: subject.email }\n",
@@ -255,6 +284,17 @@ TEST(Differential, DagAgreesWithReferenceInterpreter) {
   std::ofstream(dir / "data" / "entities.json")
       << R"({"user::u1": ["Group::g1"], "user::u2": ["Group::g2", "Group::g1"],
              "Group::g1": ["Group::all"], "Group::g2": ["Group::all"]})";
+  testing::ReferenceLinks links;
+  for (const auto& [name, text] : kLinks) {
+    std::ofstream(dir / "data" / (std::string(name) + ".json")) << text;
+    for (const nlohmann::json& record : nlohmann::json::parse(text)) {
+      std::map<std::string, std::string> fields;
+      for (const auto& [field, value] : record.items()) {
+        fields[field] = value.is_string() ? value.get<std::string>() : value.dump();
+      }
+      links[name].push_back(std::move(fields));
+    }
+  }
   Generator generator(20261204);
   Frame frame;
   int cases = 0;
@@ -278,7 +318,7 @@ TEST(Differential, DagAgreesWithReferenceInterpreter) {
           << request.dump();
       Decision decision = Evaluate(program, frame);
       testing::ReferenceDecision expected =
-          testing::ReferenceEvaluate(checked->set, program, frame);
+          testing::ReferenceEvaluate(checked->set, program, frame, links);
       std::set<std::string> errored;
       for (const ErroredPolicy& error : decision.errors) {
         errored.insert(program.policies[error.policy].id);

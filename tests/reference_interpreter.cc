@@ -45,8 +45,9 @@ bool Matches(const TExpr& expr, const std::string& text);
 
 class Interpreter {
  public:
-  Interpreter(const Program& program, const Frame& frame)
-      : program_(program), frame_(frame) {}
+  Interpreter(const Program& program, const Frame& frame,
+              const ReferenceLinks& links)
+      : program_(program), frame_(frame), links_(links) {}
 
   Value Eval(const TExpr& expr);
 
@@ -57,9 +58,34 @@ class Interpreter {
   Value Compare(const TExpr& expr);
   Value Arithmetic(const TExpr& expr);
 
+  Value Linked(const TExpr& expr);
+
   const Program& program_;
   const Frame& frame_;
+  const ReferenceLinks& links_;
 };
+
+// Some record equals every bound attribute; unknown while one is absent.
+Value Interpreter::Linked(const TExpr& expr) {
+  std::vector<std::string> values;
+  for (const TExpr& child : expr.children) {
+    Value value = Eval(child);
+    if (value.kind == Value::kError) return Error();
+    values.push_back(value.kind == Value::kInt ? std::to_string(value.integer)
+                                               : value.text);
+  }
+  auto records = links_.find(expr.text);
+  if (records == links_.end()) return Bool(false);
+  for (const auto& record : records->second) {
+    bool all = true;
+    for (size_t i = 0; i < values.size(); ++i) {
+      auto field = record.find(expr.elements[i]);
+      all &= field != record.end() && field->second == values[i];
+    }
+    if (all) return Bool(true);
+  }
+  return Bool(false);
+}
 
 Value Interpreter::ReadAttribute(uint32_t slot) {
   const SlotValue& raw = frame_.slot(slot);
@@ -196,6 +222,8 @@ Value Interpreter::Eval(const TExpr& expr) {
       if (text.kind == Value::kError) return text;
       return Bool(Matches(expr, text.text));
     }
+    case TExprKind::kLinked:
+      return Linked(expr);
     case TExprKind::kStartsWith:
     case TExprKind::kEndsWith: {
       Value text = Eval(expr.children[0]);
@@ -466,11 +494,11 @@ ReferenceDecision ApplyObligations(const CheckedSet& checked,
                                    ReferenceDecision decision);
 
 ReferenceDecision ReferenceEvaluate(const CheckedSet& checked,
-                                    const Program& program,
-                                    const Frame& frame) {
+                                    const Program& program, const Frame& frame,
+                                    const ReferenceLinks& links) {
   ReferenceDecision decision;
   if (!frame.conflicts().empty()) return decision;
-  Interpreter interpreter(program, frame);
+  Interpreter interpreter(program, frame, links);
   if (!checked.sets.empty()) {
     decision = ReferenceEvaluateSets(checked, frame, interpreter);
     if (!decision.permit) return decision;

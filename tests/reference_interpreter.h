@@ -5,8 +5,10 @@
 #ifndef VERDICT_TESTS_REFERENCE_INTERPRETER_H_
 #define VERDICT_TESTS_REFERENCE_INTERPRETER_H_
 
+#include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "compiler/checker.h"
 #include "engine/program.h"
@@ -20,15 +22,22 @@ struct ReferenceDecision {
   std::set<std::string> errored;      // policy ids
 };
 
+// The records that link templates, by data set name: each record maps a
+// field to its value as text (an int in decimal).
+using ReferenceLinks =
+    std::map<std::string, std::vector<std::map<std::string, std::string>>>;
+
 // Decides the request in `frame` by evaluating every policy of `checked`
 // directly, with the language's rules: Kleene logic where an error is
 // "unknown", default deny, forbid overrides permit, an errored forbid
 // denies, an errored permit does not apply, and permits are not reported
 // once a forbid applies or errors, and a permit whose obligation reads an
-// absent attribute denies. `program` supplies slot indexes and
-// symbols only (its attribute order equals `checked`'s).
+// absent attribute denies. A template applies when some record of
+// `links` equals the attributes it binds. `program` supplies slot indexes
+// and symbols only (its attribute order equals `checked`'s).
 ReferenceDecision ReferenceEvaluate(const compiler::CheckedSet& checked,
-                                    const Program& program, const Frame& frame);
+                                    const Program& program, const Frame& frame,
+                                    const ReferenceLinks& links = {});
 
 }  // namespace verdict::testing
 
