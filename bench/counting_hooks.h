@@ -3,7 +3,7 @@
 //
 // counting_hooks.cc replaces the global operator new and interposes the
 // POSIX mutex, read-write lock and spin lock entry points of the binary it
-// is linked into; every call increments the calling thread's counter and
+// is linked into. Every call increments the calling thread's counter and
 // then does the real work. Locks that bypass pthreads (absl::Mutex's fast
 // path, the spin lock of std::atomic<std::shared_ptr>) are not counted, so
 // the benchmarks also compare one-thread and two-thread cost.

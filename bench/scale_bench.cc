@@ -332,6 +332,7 @@ void BM_Evaluate(benchmark::State& state, Family family, int size) {
   Loaded& loaded = Get(family, size);
   std::vector<std::unique_ptr<Frame>> frames = DecodedFrames(loaded);
   ProgramStore::Reader reader(loaded.store);
+
   int i = 0;
   uint64_t permits = 0;
   // The counters are read inside the loop, so the benchmark library's own
@@ -357,6 +358,7 @@ void BM_Evaluate(benchmark::State& state, Family family, int size) {
   }
   cpu_end = ThreadCpuSeconds();
   benchmark::DoNotOptimize(permits);
+
   double n = static_cast<double>(state.iterations());
   auto average = benchmark::Counter::kAvgThreads;
   state.counters["decision_ns"] =
@@ -382,6 +384,7 @@ void BM_Latency(benchmark::State& state, Family family, int size) {
   Loaded& loaded = Get(family, size);
   std::vector<std::unique_ptr<Frame>> frames = DecodedFrames(loaded);
   ProgramStore::Reader reader(loaded.store);
+
   std::vector<double> samples;
   samples.reserve(1 << 20);
   int i = 0;
@@ -403,6 +406,7 @@ void BM_Latency(benchmark::State& state, Family family, int size) {
     }
   }
   benchmark::DoNotOptimize(permits);
+
   auto percentile = [&](double q) {
     size_t k = std::min(samples.size() - 1,
                         static_cast<size_t>(q * samples.size()));

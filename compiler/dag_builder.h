@@ -28,11 +28,11 @@ namespace verdict::compiler {
 // The automatic node budget: kMinDagNodes, or kDagNodesPerPolicy for each
 // policy when that is larger. A policy that tests a handful of attributes
 // takes 5 to 10 nodes once the switches have narrowed the candidates down
-// to it, so a budget fixed at kMinDagNodes would stop expanding large
-// policy sets early and leave most of their policies to residual leaves,
-// which the evaluator scans one condition at a time. A budget linear in
-// the input still bounds compile time and memory: the exponential cases
-// (many independent conditions) stay capped.
+// to it. A fixed budget would therefore stop expanding a large policy set
+// early and leave most of its policies to residual leaves, which the
+// evaluator scans one condition at a time. A budget linear in the input
+// still bounds compile time and memory, so the exponential cases (many
+// independent conditions) stay capped.
 inline constexpr size_t kMinDagNodes = 200'000;
 inline constexpr size_t kDagNodesPerPolicy = 16;
 
