@@ -1,7 +1,9 @@
 #include "engine/request.h"
 
 #include <algorithm>
+#include <type_traits>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/absl_compat.h"
@@ -37,8 +39,9 @@ void Frame::Reset(const Program& program) {
   slots_.assign(program.slots.size(), SlotValue{});
   text_arena_.clear();
   set_pool_.clear();
+  dynamic_text_.clear();
+  dynamic_spans_.clear();
   dynamic_symbols_.clear();
-  dynamic_texts_.clear();
   conflicts_.clear();
   permits.clear();
   forbids.clear();
@@ -48,20 +51,32 @@ void Frame::Reset(const Program& program) {
 }
 
 uint32_t Frame::Intern(std::string_view text) {
-  uint32_t symbol = program_->FindSymbol(text);
-  if (symbol != kNoSymbol) return symbol;
-  auto found = dynamic_symbols_.find(ToAbsl(text));
-  if (found != dynamic_symbols_.end()) return found->second;
-  uint32_t next = static_cast<uint32_t>(program_->symbols.size() +
-                                        dynamic_symbols_.size());
-  auto [it, inserted] = dynamic_symbols_.try_emplace(std::string(text), next);
-  if (inserted) dynamic_texts_.push_back(&it->first);
-  return it->second;
+  // One hash serves both tables: a flat_hash_map keyed by std::string hashes
+  // with absl::Hash<absl::string_view> by default, as DynamicSymbolHash does.
+  static_assert(std::is_same_v<decltype(Program::symbol_index),
+                               absl::flat_hash_map<std::string, uint32_t>>);
+  const size_t hash = DynamicSymbolHash{this}(text);
+  auto known = program_->symbol_index.find(ToAbsl(text), hash);
+  if (known != program_->symbol_index.end()) return known->second;
+  const uint32_t first_dynamic =
+      static_cast<uint32_t>(program_->symbols.size());
+  auto found = dynamic_symbols_.find(text, hash);
+  if (found != dynamic_symbols_.end()) return first_dynamic + *found;
+  const uint32_t index = static_cast<uint32_t>(dynamic_spans_.size());
+  dynamic_spans_.emplace_back(static_cast<uint32_t>(dynamic_text_.size()),
+                              static_cast<uint32_t>(text.size()));
+  dynamic_text_.append(text);
+  dynamic_symbols_.insert(index);
+  return first_dynamic + index;
 }
 
 std::string_view Frame::SymbolText(uint32_t symbol) const {
   if (symbol < program_->symbols.size()) return program_->symbols[symbol];
-  return *dynamic_texts_[symbol - program_->symbols.size()];
+  return DynamicText(symbol - static_cast<uint32_t>(program_->symbols.size()));
+}
+
+size_t Frame::DynamicSymbolHash::operator()(std::string_view text) const {
+  return absl::Hash<absl::string_view>{}(ToAbsl(text));
 }
 
 RequestBuilder::RequestBuilder(const Program& program, Frame& frame)
@@ -140,8 +155,9 @@ absl::Status RequestBuilder::SetString(std::string_view path,
   if (program_.slots[slot].type == Type::kTimestamp) {
     absl::Time time;
     std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, std::string(value), &time,
-                         &error)) {
+    // NOTE: absl::ParseTime copies the format and the input into
+    // std::strings, so an RFC 3339 string longer than 15 bytes allocates.
+    if (!absl::ParseTime(absl::RFC3339_full, ToAbsl(value), &time, &error)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "request attribute ", ToAbsl(path), ": ", Excerpt(value),
           " is not an RFC 3339 time such as 2026-01-01T00:00:00Z (", error,
@@ -211,7 +227,8 @@ absl::Status RequestBuilder::SetStrings(
             " contains the byte 0x1F, which list elements may not contain"));
       }
     }
-    std::string joined;
+    std::string& joined = frame_.scratch_text_;
+    joined.clear();
     for (std::string_view value : values) {
       joined.push_back(kListSeparator);
       joined.append(value);
@@ -290,8 +307,10 @@ void RequestBuilder::Finish(int64_t now_unix_seconds) {
     const SlotValue& type = frame_.slots_[ancestors.type_slot];
     const SlotValue& id = frame_.slots_[ancestors.id_slot];
     if (!type.present || !id.present) continue;
-    std::string key = absl::StrCat(ToAbsl(frame_.Text(type)), "::",
-                                   ToAbsl(frame_.Text(id)));
+    std::string& key = frame_.scratch_text_;
+    key.assign(frame_.Text(type));
+    key.append("::");
+    key.append(frame_.Text(id));
     SlotValue& out = frame_.slots_[ancestors.slot];
     out.present = true;
     out.set_begin = static_cast<uint32_t>(frame_.set_pool_.size());

@@ -13,9 +13,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "absl/container/node_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "engine/program.h"
@@ -57,6 +58,16 @@ class Frame {
   // Attribute paths whose request value contradicts entity data.
   const std::vector<std::string>& conflicts() const { return conflicts_; }
 
+  // Scratch buffers of DecodeJsonRequest, kept so that decoding allocates
+  // nothing once they have grown. The views point into the last request.
+  struct JsonScratch {
+    std::string path;             // dotted path of the current member
+    std::string text;             // strings that contained escapes, decoded
+    std::string open_containers;  // '{' or '[' per container being skipped
+    std::vector<std::string_view> keys;      // member names of open objects
+    std::vector<std::string_view> elements;  // strings of the current array
+  };
+
   // Result storage written by Evaluate().
   std::vector<uint32_t> permits;
   std::vector<uint32_t> forbids;
@@ -69,20 +80,58 @@ class Frame {
 
  private:
   friend class RequestBuilder;
+  friend absl::Status DecodeJsonRequest(const Program& program,
+                                        std::string_view json,
+                                        int64_t now_unix_seconds, Frame& frame);
 
   // Returns the program symbol of `text`, or a request-local symbol above
   // the program's range so that equal unknown strings still compare equal.
   uint32_t Intern(std::string_view text);
 
+  // Hashes and compares request-local symbols, given as indices into
+  // dynamic_spans_, by their text, so that the set of them can be searched
+  // with a string_view.
+  struct DynamicSymbolHash {
+    using is_transparent = void;
+    size_t operator()(uint32_t index) const {
+      return (*this)(frame->DynamicText(index));
+    }
+    size_t operator()(std::string_view text) const;
+    const Frame* frame;
+  };
+  struct DynamicSymbolEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Text(a) == Text(b);
+    }
+    std::string_view Text(uint32_t index) const {
+      return frame->DynamicText(index);
+    }
+    std::string_view Text(std::string_view text) const { return text; }
+    const Frame* frame;
+  };
+
+  std::string_view DynamicText(uint32_t index) const {
+    const auto [begin, size] = dynamic_spans_[index];
+    return std::string_view(dynamic_text_).substr(begin, size);
+  }
+
   const Program* program_ = nullptr;
   std::vector<SlotValue> slots_;
   std::string text_arena_;
   std::vector<uint32_t> set_pool_;
-  // Strings the program does not know; node-based so that the keys that
-  // dynamic_texts_ points to never move.
-  absl::node_hash_map<std::string, uint32_t> dynamic_symbols_;
-  std::vector<const std::string*> dynamic_texts_;
+  // Strings the program does not know, numbered from 0 in the order they
+  // were interned: their bytes are in dynamic_text_, and dynamic_symbols_
+  // finds a number by its text. Clearing keeps the capacity of all three.
+  std::string dynamic_text_;
+  std::vector<std::pair<uint32_t, uint32_t>> dynamic_spans_;  // begin, size
+  absl::flat_hash_set<uint32_t, DynamicSymbolHash, DynamicSymbolEq>
+      dynamic_symbols_{0, DynamicSymbolHash{this}, DynamicSymbolEq{this}};
   std::vector<std::string> conflicts_;
+  // A list's joined elements, or an ancestors key "<type>::<id>".
+  std::string scratch_text_;
+  JsonScratch json_scratch_;
 };
 
 // Fills a Frame attribute by attribute. Wire decoders (JSON here, protobuf in
