@@ -129,6 +129,7 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
 
   auto program = std::make_shared<Program>();
   std::string data_errors;
+  std::string warnings;
   size_t data_error_count = 0;
   if (!diagnostics.has_errors()) {
     FormulaStore store;
@@ -148,11 +149,31 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
                                    data_error_count);
     if (!links.ok()) return links;
     if (data_error_count == 0) {
-      BuildDag(store, *program, options.max_dag_nodes);
+      const size_t budget =
+          DagNodeBudget(options.max_dag_nodes, program->policies.size());
+      // One node past the limit is enough to know it is exceeded.
+      const DagStats stats = BuildDag(
+          store, *program, std::min(budget, options.dag_node_limit + 1));
       store.MoveTo(*program);
+      if (stats.nodes > options.dag_node_limit) {
+        absl::StrAppend(&data_errors, policy_dir,
+                        ": error: the decision DAG needs more than ",
+                        options.dag_node_limit, " nodes, the limit, for ",
+                        program->policies.size(),
+                        " policies; serve the policies from several "
+                        "directories, or turn repeated policies into a "
+                        "template\n");
+        ++data_error_count;
+      } else if (stats.nodes >= budget) {
+        absl::StrAppend(
+            &warnings, policy_dir, ": warning: the decision DAG reached its ",
+            "budget of ", budget, " nodes; ", stats.residual_leaves,
+            " leaves keep conditions that run at decision time, which is "
+            "slower\n");
+      }
     }
   }
-  result.diagnostics = diagnostics.Render() + data_errors;
+  result.diagnostics = diagnostics.Render() + data_errors + warnings;
   result.error_count = diagnostics.error_count() + data_error_count;
   if (result.error_count == 0) {
     program->revision = revision.Finish();

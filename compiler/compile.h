@@ -19,6 +19,10 @@ struct CompileOptions {
   // remaining conditions and evaluate them at run time. 0 chooses the
   // budget from the policy count (see DagNodeBudget in dag_builder.h).
   size_t max_dag_nodes = 0;
+  // DAG nodes the program may have at all; past it compilation fails. The
+  // budget above grows with the policy count, so this bounds the memory of
+  // very large policy sets: 10,000,000 nodes take about 280 MB.
+  size_t dag_node_limit = 10'000'000;
   size_t max_policy_files = 10'000;
   size_t max_data_bytes = 256u << 20;  // all entity data files together
 };

@@ -310,6 +310,7 @@ std::vector<uint32_t> PredicateSlots(const Program& program,
       slots.push_back(slot);
     }
   };
+  for (uint32_t slot : p.slots) add(slot);  // a template's, in order
   add(p.slot);
   add(p.slot2);
   for (const auto* code : {&p.left, &p.right}) {

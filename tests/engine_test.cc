@@ -234,6 +234,32 @@ TEST_F(EngineTest, ResidualLeavesDecideLikeTheFullDag) {
   }
 }
 
+TEST_F(EngineTest, ReachedBudgetIsAWarning) {
+  compiler::CompileOptions tiny;
+  tiny.max_dag_nodes = 1;
+  compiler::Compilation result = CompileText(
+      std::string(kSchema) + R"(permit "a" when { action.name == "read" })",
+      {{"users", kUsers}}, tiny);
+  ASSERT_NE(result.program, nullptr);
+  EXPECT_THAT(result.diagnostics,
+              ::testing::HasSubstr("warning: the decision DAG reached its "
+                                   "budget of 1 nodes"));
+}
+
+TEST_F(EngineTest, DagNodeLimitIsACompileError) {
+  compiler::CompileOptions limited;
+  limited.dag_node_limit = 3;
+  compiler::Compilation result = CompileText(
+      std::string(kSchema) +
+          R"(permit "a" when { action.name == "read" and subject.level > 1 })",
+      {{"users", kUsers}}, limited);
+  EXPECT_EQ(result.program, nullptr);
+  EXPECT_EQ(result.error_count, 1u);
+  EXPECT_THAT(result.diagnostics,
+              ::testing::HasSubstr("error: the decision DAG needs more than 3 "
+                                   "nodes, the limit, for 1 policies"));
+}
+
 TEST_F(EngineTest, OutputsFollowPolicyOrderWithResiduals) {
   compiler::CompileOptions tiny;
   tiny.max_dag_nodes = 1;
