@@ -6,6 +6,8 @@
 //   BM_DecodeZeroTrust  the 256 requests of the generated zero-trust
 //                       workload with 100 rules (bench/workload/), about 400
 //                       bytes each, cycled; counter bytes_per_request
+//   BM_DecideZeroTrust  the same requests decoded and evaluated: the cost of
+//                       one in-process decision from JSON text
 //   BM_DecodeTodo       the AuthZEN Todo example request
 //   BM_DecodeEscaped    a request whose strings use \u escapes, including a
 //                       surrogate pair, and non-ASCII UTF-8
@@ -25,6 +27,7 @@
 #include "benchmark/benchmark.h"
 #include "compiler/compile.h"
 #include "engine/absl_compat.h"
+#include "engine/evaluator.h"
 #include "engine/request.h"
 #include "tests/reference_json_decoder.h"
 
@@ -120,6 +123,19 @@ void BM_DecodeZeroTrust(benchmark::State& state, Decoder decode) {
       static_cast<double>(bytes) / static_cast<double>(loaded.requests.size());
 }
 
+void BM_DecideZeroTrust(benchmark::State& state, Decoder decode) {
+  const ZeroTrust& loaded = LoadZeroTrust();
+  Frame frame;
+  size_t i = 0;
+  for (auto _ : state) {
+    absl::Status status = decode(*loaded.program, loaded.requests[i], 0, frame);
+    if (!status.ok()) Die(ToStd(status.message()));
+    Decision decision = Evaluate(*loaded.program, frame);
+    benchmark::DoNotOptimize(decision.permit);
+    i = (i + 1) % loaded.requests.size();
+  }
+}
+
 void BM_DecodeOne(benchmark::State& state, Decoder decode,
                   const Program& program, std::string_view request) {
   Frame frame;
@@ -147,6 +163,9 @@ void BM_DecodeEscaped(benchmark::State& state, Decoder decode) {
 
 BENCHMARK_CAPTURE(BM_DecodeZeroTrust, fast, &DecodeJsonRequest);
 BENCHMARK_CAPTURE(BM_DecodeZeroTrust, reference,
+                  &testing::ReferenceDecodeJsonRequest);
+BENCHMARK_CAPTURE(BM_DecideZeroTrust, fast, &DecodeJsonRequest);
+BENCHMARK_CAPTURE(BM_DecideZeroTrust, reference,
                   &testing::ReferenceDecodeJsonRequest);
 BENCHMARK_CAPTURE(BM_DecodeTodo, fast, &DecodeJsonRequest);
 BENCHMARK_CAPTURE(BM_DecodeTodo, reference,

@@ -219,6 +219,7 @@ class RequestDecoder {
   absl::Status SkipValue();
   absl::Status SkipMemberName();
   void SkipWhitespace() {
+    if (p_ < end_ && static_cast<unsigned char>(*p_) > ' ') return;
     while (p_ < end_ &&
            (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
       ++p_;
@@ -342,7 +343,11 @@ absl::Status RequestDecoder::DecodeValue(int depth) {
 
 absl::Status RequestDecoder::DecodeObject(int depth) {
   std::string& path = scratch_.path;
-  uint32_t slot = program_.FindSlot(path);
+  // Every slot path is "<group>.<name>", so a path without a dot, such as
+  // the group of an entity's properties, needs no lookup.
+  const uint32_t slot = path.find('.') == std::string::npos
+                            ? kNoSlot
+                            : program_.FindSlot(path);
   if (slot != kNoSlot) {
     return absl::InvalidArgumentError(absl::StrCat(
         "request attribute ", path, ": expected ",
@@ -436,6 +441,10 @@ absl::Status RequestDecoder::ReadObject(OnMember on_member) {
       if (!Consume(',')) return SyntaxError("',' or '}' after an object member");
       SkipWhitespace();
     }
+  }
+  if (keys.size() - first_key < 2) {
+    keys.resize(first_key);
+    return absl::OkStatus();
   }
   absl::Status status = CheckUniqueKeys(first_key);
   keys.resize(first_key);
