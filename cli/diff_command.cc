@@ -14,11 +14,15 @@ const CommandSpec& DiffSpec() {
   static const CommandSpec spec = {
       "diff",
       "Show the requests whose decision changes between two policy versions.",
-      "verdict diff [--data DIR] [--format text|json] [--max N] [--policies] "
-      "OLD_DIR NEW_DIR",
+      "verdict diff [--data DIR | --old-data DIR --new-data DIR] "
+      "[--format text|json] [--max N] [--policies] OLD_DIR NEW_DIR",
       {{"data", "DIR",
         "Directory of entity data sets (<name>.json) that both versions "
         "join."},
+       {"old-data", "DIR",
+        "Data directory of the old version, such as the links of its "
+        "templates before a change."},
+       {"new-data", "DIR", "Data directory of the new version."},
        {"format", "FORMAT", "Output format: text (the default) or json."},
        {"max", "N", "Regions to show; the rest are counted (default: 20)."},
        {"policies", "",
@@ -54,9 +58,17 @@ int RunDiff(const std::vector<std::string>& args) {
               << " is not a number of regions; give a count such as 50\n";
     return 2;
   }
+  if (parsed->Has("data") &&
+      (parsed->Has("old-data") || parsed->Has("new-data"))) {
+    std::cerr << "verdict diff: give --data for both versions, or "
+                 "--old-data and --new-data, not both\n";
+    return 2;
+  }
   const std::string data = parsed->Get("data");
-  std::shared_ptr<const Program> before = CompileOrReport(parsed->positionals[0], data);
-  std::shared_ptr<const Program> after = CompileOrReport(parsed->positionals[1], data);
+  std::shared_ptr<const Program> before = CompileOrReport(
+      parsed->positionals[0], parsed->Get("old-data", data));
+  std::shared_ptr<const Program> after = CompileOrReport(
+      parsed->positionals[1], parsed->Get("new-data", data));
   if (before == nullptr || after == nullptr) return 2;
   compiler::DiffOptions options;
   options.policies = parsed->Has("policies");

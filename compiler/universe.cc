@@ -1,6 +1,8 @@
 #include "compiler/universe.h"
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "engine/absl_compat.h"
@@ -134,6 +136,11 @@ void Universe::AddProgram(size_t index) {
     const Predicate& p = program.predicates[i];
     std::string key = absl::StrCat(static_cast<int>(p.kind), "|",
                                    program.DescribePredicate(i));
+    std::string rendered_suffix;
+    if (p.kind == PredicateKind::kLinked) {
+      // Templates with other links are other predicates.
+      absl::StrAppend(&key, "|", AddLinkHints(index, p, key, &rendered_suffix));
+    }
     for (uint32_t slot : PredicateSlots(p)) {
       absl::StrAppend(&key, "|", slots_[slot_map_[index][slot]].path, ":",
                       ToAbsl(TypeName(program.slots[slot].type)));
@@ -146,10 +153,89 @@ void Universe::AddProgram(size_t index) {
       }
     }
     auto [it, inserted] = predicate_index_.emplace(key, predicates_.size());
-    if (inserted) predicates_.push_back(Translate(index, i));
+    if (inserted) {
+      predicates_.push_back(Translate(index, i));
+      predicates_.back().rendered += rendered_suffix;
+    }
     predicates_[it->second].source[index] = i;
     predicate_map_[index].push_back(it->second);
   }
+}
+
+namespace {
+
+// Returns the links of `table` as text, one vector of field values each,
+// sorted.
+std::vector<std::vector<std::string>> LinkTuples(const Program& program,
+                                                 const LinkTable& table) {
+  const size_t width = table.fields.size();
+  std::vector<std::vector<std::string>> tuples(table.link_count());
+  for (size_t link = 0; link < tuples.size(); ++link) {
+    for (size_t i = 0; i < width; ++i) {
+      const int64_t value = table.values[link * width + i];
+      tuples[link].push_back(
+          program.slots[table.slots[i]].type == Type::kInt
+              ? std::to_string(value)
+              : std::string(program.symbols[static_cast<size_t>(value)]));
+    }
+  }
+  std::sort(tuples.begin(), tuples.end());
+  return tuples;
+}
+
+}  // namespace
+
+std::string Universe::AddLinkHints(size_t program_index, const Predicate& p,
+                                   const std::string& key,
+                                   std::string* rendered_suffix) {
+  const Program& program = *programs_[program_index];
+  const LinkTable& table = program.link_tables[p.set];
+  std::vector<std::vector<std::string>> tuples = LinkTuples(program, table);
+  // The values of the links only one program has come first among the
+  // hints, so that a diff can show them; then those of the first links,
+  // so that a witness can match one.
+  constexpr size_t kHintLinks = 3;
+  std::vector<std::vector<std::string>> hinted(
+      tuples.begin(), tuples.begin() + std::min(kHintLinks, tuples.size()));
+  std::vector<std::vector<std::string>> changed;
+  auto [other, first] = link_tuples_.try_emplace(
+      key, LinkVersion{tuples, static_cast<uint32_t>(predicates_.size())});
+  if (!first && other->second.tuples != tuples) {
+    std::set_symmetric_difference(tuples.begin(), tuples.end(),
+                                  other->second.tuples.begin(),
+                                  other->second.tuples.end(),
+                                  std::back_inserter(changed));
+    constexpr size_t kChangedLinks = 8;
+    changed.resize(std::min(changed.size(), kChangedLinks));
+    // Both versions render alike, so each is marked with its links.
+    if (other->second.predicate < predicates_.size()) {
+      predicates_[other->second.predicate].rendered += " (old links)";
+    }
+    *rendered_suffix = " (new links)";
+  }
+  auto add = [&](const std::vector<std::string>& tuple, bool front) {
+    for (size_t i = 0; i < tuple.size(); ++i) {
+      if (program.slots[table.slots[i]].type == Type::kInt) {
+        int_constants_.push_back(std::stoll(tuple[i]));
+        continue;
+      }
+      std::vector<std::string>& target =
+          slots_[slot_map_[program_index][table.slots[i]]].hints;
+      std::erase(target, tuple[i]);
+      target.insert(front ? target.begin() : target.end(), tuple[i]);
+    }
+  };
+  for (const auto& tuple : hinted) add(tuple, /*front=*/false);
+  for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
+    add(*it, /*front=*/true);
+  }
+  std::string digest;
+  for (const std::vector<std::string>& tuple : tuples) {
+    for (const std::string& value : tuple) {
+      absl::StrAppend(&digest, value.size(), ":", value);
+    }
+  }
+  return std::to_string(std::hash<std::string>{}(digest));
 }
 
 UniversePredicate Universe::Translate(size_t program_index, uint32_t index) {
@@ -270,28 +356,6 @@ void Universe::AddHints(const Program& program, const Predicate& p,
     const RE2& regex = *program.regexes[p.set];
     std::optional<std::string> sample = SampleMatch(regex.pattern());
     if (sample && RE2::FullMatch(*sample, regex)) hints.push_back(*sample);
-  } else if (p.kind == PredicateKind::kLinked) {
-    // The values of the first links, so that a witness can match one.
-    const LinkTable& table = program.link_tables[p.set];
-    constexpr size_t kHintLinks = 3;
-    for (size_t link = 0; link < std::min(kHintLinks, table.link_count()); ++link) {
-      for (size_t i = 0; i < table.fields.size(); ++i) {
-        const int64_t value = table.values[link * table.fields.size() + i];
-        if (program.slots[table.slots[i]].type == Type::kInt) {
-          int_constants_.push_back(value);
-          continue;
-        }
-        const size_t program_index = static_cast<size_t>(
-            std::find(programs_.begin(), programs_.end(), &program) -
-            programs_.begin());
-        std::vector<std::string>& target =
-            slots_[slot_map_[program_index][table.slots[i]]].hints;
-        std::string text(program.symbols[value]);
-        if (std::find(target.begin(), target.end(), text) == target.end()) {
-          target.push_back(std::move(text));
-        }
-      }
-    }
   }
   if (out.slot == kNoSlot) return;
   std::vector<std::string>& target = slots_[out.slot].hints;

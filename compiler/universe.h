@@ -136,6 +136,13 @@ class Universe {
                         UniversePredicate& out);
   void AddHints(const Program& program, const Predicate& p,
                 const UniversePredicate& out);
+  // Adds the values of some links of template predicate `p` as hints;
+  // returns a digest of all its links. `key` names the predicate apart
+  // from its links. When another program links it differently, sets
+  // `*rendered_suffix` to tell the two apart in rendered conditions.
+  std::string AddLinkHints(size_t program, const Predicate& p,
+                           const std::string& key,
+                           std::string* rendered_suffix);
 
   std::vector<const Program*> programs_;
   std::vector<UniverseSlot> slots_;
@@ -149,6 +156,13 @@ class Universe {
   std::vector<std::vector<uint32_t>> symbol_map_;
   std::vector<int64_t> int_constants_;
   std::vector<AncestorsLink> ancestors_links_;
+  // The links of the first template predicate seen under each key without
+  // links, and the index it was translated to.
+  struct LinkVersion {
+    std::vector<std::vector<std::string>> tuples;
+    uint32_t predicate = 0;
+  };
+  absl::flat_hash_map<std::string, LinkVersion> link_tuples_;
   uint32_t env_now_slot_ = kNoSlot;
 };
 

@@ -311,5 +311,34 @@ INSTANTIATE_TEST_SUITE_P(Cases, DiffGoldenTest,
                          ::testing::Values("role-and-forbid", "merge-actions",
                                            "intervals", "no-change"));
 
+// A template whose links change in the data: the regions name which
+// version's links they test, and a revoked share is shown with a request.
+TEST(DiffTest, TemplateLinksChange) {
+  const std::string policy = R"(
+schema subject { id: string }
+schema resource { id: string }
+permit "shared" from shares when { subject.id == ?user and resource.id == ?doc })";
+  compiler::Compilation before = CompileText(
+      policy, {{"shares", R"([{"user": "alice", "doc": "a"},
+                              {"user": "bob", "doc": "b"}])"}});
+  compiler::Compilation after =
+      CompileText(policy, {{"shares", R"([{"user": "bob", "doc": "b"}])"}});
+  ASSERT_NE(before.program, nullptr) << before.diagnostics;
+  ASSERT_NE(after.program, nullptr) << after.diagnostics;
+  compiler::DiffReport report = RunDiff(*before.program, *after.program);
+  ASSERT_FALSE(report.regions.empty());
+  bool revoked = false;
+  for (const compiler::DiffRegion& region : report.regions) {
+    if (!region.example || !region.old_permit || region.new_permit) continue;
+    revoked = true;
+    EXPECT_EQ(region.example->dump(),
+              R"({"resource":{"id":"a"},"subject":{"id":"alice"}})");
+  }
+  EXPECT_TRUE(revoked);
+  std::string text = compiler::FormatDiffText(report, 20);
+  EXPECT_THAT(text, HasSubstr("for a record of shares (old links)"));
+  EXPECT_THAT(text, HasSubstr("for a record of shares (new links)"));
+}
+
 }  // namespace
 }  // namespace verdict
