@@ -127,7 +127,12 @@ class JsonDecoderDifferentialTest : public ::testing::Test {
   // the status of DecodeJsonRequest.
   absl::Status ExpectSameDecoding(const Program& program,
                                   const std::string& json) {
-    absl::Status fast = DecodeJsonRequest(program, json, 1000, fast_frame_);
+    // An exact-size copy, so that AddressSanitizer builds catch any read
+    // past the end of the input.
+    const std::vector<char> exact(json.begin(), json.end());
+    absl::Status fast = DecodeJsonRequest(
+        program, std::string_view(exact.data(), exact.size()), 1000,
+        fast_frame_);
     absl::Status reference =
         ReferenceDecodeJsonRequest(program, json, 1000, reference_frame_);
     EXPECT_EQ(fast.code(), reference.code())
