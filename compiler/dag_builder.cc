@@ -348,7 +348,18 @@ uint32_t DagBuilder::BuildSwitch(const State& state, uint32_t slot) {
   }
 
   std::vector<SwitchEntry> entries;
+  // Once the budget runs out, the keys not built yet are left out of the
+  // table and take the default edge, which then ends in a residual leaf of
+  // this switch's own state. Its conditions hold for every request that
+  // reaches the switch, whatever the value. Building each remaining key's
+  // state instead would copy every policy that survives the default edge
+  // once per key: with 50,000 keys, tens of gigabytes.
+  bool exhausted = false;
   for (uint32_t key : keys) {
+    if (budget_used_ >= max_nodes_) {
+      exhausted = true;
+      break;
+    }
     const std::vector<uint32_t>& matched = matching[key];
     Assignment assignment;
     for (uint32_t i : matched) {
@@ -380,12 +391,17 @@ uint32_t DagBuilder::BuildSwitch(const State& state, uint32_t slot) {
     Normalize(next);
     entries.push_back(SwitchEntry{key, Build(next)});
   }
-  State default_state = Decided(state);
-  for (uint32_t i : survivors) {
-    Place(default_state, state.live[i].policy, other_formulas[i]);
+  uint32_t default_child;
+  if (exhausted) {
+    default_child = BuildResidual(state);
+  } else {
+    State default_state = Decided(state);
+    for (uint32_t i : survivors) {
+      Place(default_state, state.live[i].policy, other_formulas[i]);
+    }
+    Normalize(default_state);
+    default_child = Build(default_state);
   }
-  Normalize(default_state);
-  uint32_t default_child = Build(default_state);
   Assignment absent;
   AssumeAbsent(absent, slot);
   uint32_t absent_child = BuildResidual(Apply(state, absent));
