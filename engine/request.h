@@ -2,9 +2,9 @@
 // that fills it from any wire format.
 //
 // A Frame is scratch state that the caller owns and reuses across calls.
-// Once its buffers have grown to a program's needs, decoding known strings
-// and evaluating allocate nothing. A Frame is thread-compatible: use one per
-// thread.
+// Once its buffers have grown to a program's needs, decoding and evaluating
+// allocate nothing, except to parse RFC 3339 timestamp strings. A Frame is
+// thread-compatible: use one per thread.
 
 #ifndef VERDICT_ENGINE_REQUEST_H_
 #define VERDICT_ENGINE_REQUEST_H_
@@ -187,8 +187,12 @@ class RequestBuilder {
 //    "attributes": {"<group>": {...}}}
 // Entity properties become `<group>.<name>`; nested objects become dotted
 // paths. Integers are read as integers, never through floating point.
-// Returns INVALID_ARGUMENT for malformed JSON, unknown top-level fields and
-// ill-typed values. Calls RequestBuilder::Finish with `now_unix_seconds`.
+// Returns INVALID_ARGUMENT for malformed JSON (numbers beyond the range of
+// a double included), unknown top-level fields, a member name repeated in
+// one object, objects nested deeper than 32, and ill-typed values. Calls
+// RequestBuilder::Finish with `now_unix_seconds`. Reads the input once and,
+// when `frame` has decoded similar requests before, allocates nothing
+// unless a timestamp is given as an RFC 3339 string.
 absl::Status DecodeJsonRequest(const Program& program, std::string_view json,
                                int64_t now_unix_seconds, Frame& frame);
 
