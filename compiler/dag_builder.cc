@@ -18,6 +18,10 @@ namespace {
 // policies cost nothing extra.
 constexpr size_t kStateBytesPerNode = 256;
 
+// Past the budget, a switch still builds one leaf per key while at most
+// this many policies survive its default edge.
+constexpr size_t kFreeSurvivors = 64;
+
 struct LiveEntry {
   uint32_t policy = 0;
   uint32_t formula = 0;
@@ -348,15 +352,16 @@ uint32_t DagBuilder::BuildSwitch(const State& state, uint32_t slot) {
   }
 
   std::vector<SwitchEntry> entries;
-  // Once the budget runs out, the keys not built yet are left out of the
-  // table and take the default edge, which then ends in a residual leaf of
-  // this switch's own state. Its conditions hold for every request that
-  // reaches the switch, whatever the value. Building each remaining key's
-  // state instead would copy every policy that survives the default edge
-  // once per key: with 50,000 keys, tens of gigabytes.
+  // Once the budget runs out, each remaining key's state still becomes a
+  // leaf of its own, which copies every policy that survives the default
+  // edge. When those are many (with 50,000 keys, tens of gigabytes), the
+  // keys not built yet are left out of the table instead and take the
+  // default edge, which then ends in a residual leaf of this switch's own
+  // state. Its conditions hold for every request that reaches the switch,
+  // whatever the value.
   bool exhausted = false;
   for (uint32_t key : keys) {
-    if (budget_used_ >= max_nodes_) {
+    if (budget_used_ >= max_nodes_ && survivors.size() > kFreeSurvivors) {
       exhausted = true;
       break;
     }
