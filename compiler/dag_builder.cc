@@ -215,9 +215,10 @@ std::string DagBuilder::Key(const State& state) const {
 // copies them, so a state costs memory in proportion to its size. Where
 // tests decide few policies each, as membership tests on entity hierarchies
 // do, hundreds of policies stay undecided or accumulate as applicable along
-// every path, and these lists rather than the nodes exhaust memory: 4 GB
+// every path. These lists rather than the nodes then exhaust memory (4 GB
 // for 10,000 generated GDrive-style policies under a budget of 200,000
-// nodes. Charging the keys against the budget keeps memory linear in it.
+// nodes), so charging the keys against the budget keeps memory linear in
+// the budget.
 void DagBuilder::ChargeState(const std::string& key) {
   budget_used_ += key.size() / kStateBytesPerNode;
 }
