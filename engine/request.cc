@@ -63,8 +63,8 @@ uint32_t Frame::Intern(std::string_view text) {
   auto found = dynamic_symbols_.find(text, hash);
   if (found != dynamic_symbols_.end()) return first_dynamic + *found;
   const uint32_t index = static_cast<uint32_t>(dynamic_spans_.size());
-  dynamic_spans_.emplace_back(static_cast<uint32_t>(dynamic_text_.size()),
-                              static_cast<uint32_t>(text.size()));
+  dynamic_spans_.push_back({static_cast<uint32_t>(dynamic_text_.size()),
+                            static_cast<uint32_t>(text.size()), hash});
   dynamic_text_.append(text);
   dynamic_symbols_.insert(index);
   return first_dynamic + index;
@@ -87,6 +87,17 @@ absl::Status RequestBuilder::Lookup(
     bool (*accepts)(Type), uint32_t& slot) {
   slot = program_.FindSlot(path);
   if (slot == kNoSlot) return absl::OkStatus();
+  const Type type = program_.slots[slot].type;
+  if (!program_.slots[slot].computed && !frame_.slots_[slot].given &&
+      accepts(type)) {
+    return absl::OkStatus();
+  }
+  return LookupError(path, describe_given, slot);
+}
+
+absl::Status RequestBuilder::LookupError(
+    std::string_view path, absl::FunctionRef<std::string()> describe_given,
+    uint32_t slot) {
   if (program_.slots[slot].computed) {
     return absl::InvalidArgumentError(absl::StrCat(
         "request attribute ", ToAbsl(path),
@@ -100,7 +111,6 @@ absl::Status RequestBuilder::Lookup(
         " is given twice; give each attribute once, either as an entity "
         "member, a property or under \"attributes\""));
   }
-  if (accepts(program_.slots[slot].type)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("request attribute ", ToAbsl(path), ": expected ",
                    ToAbsl(TypeName(program_.slots[slot].type)), ", got ",
@@ -152,7 +162,20 @@ absl::Status RequestBuilder::SetString(std::string_view path,
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
   out.given = true;
-  if (program_.slots[slot].type == Type::kTimestamp) {
+  const Type type = program_.slots[slot].type;
+  if (type != Type::kString) return SetParsed(path, slot, type, value);
+  out.present = true;
+  out.text_begin = static_cast<uint32_t>(frame_.text_arena_.size());
+  out.text_size = static_cast<uint32_t>(value.size());
+  frame_.text_arena_.append(value);
+  out.symbol = frame_.Intern(value);
+  return absl::OkStatus();
+}
+
+absl::Status RequestBuilder::SetParsed(std::string_view path, uint32_t slot,
+                                       Type type, std::string_view value) {
+  SlotValue& out = frame_.slots_[slot];
+  if (type == Type::kTimestamp) {
     absl::Time time;
     std::string error;
     // NOTE: absl::ParseTime copies the format and the input into
@@ -167,19 +190,6 @@ absl::Status RequestBuilder::SetString(std::string_view path,
     out.integer = absl::ToUnixSeconds(time);
     return absl::OkStatus();
   }
-  const Type type = program_.slots[slot].type;
-  if (type != Type::kString) return SetParsed(path, slot, type, value);
-  out.present = true;
-  out.text_begin = static_cast<uint32_t>(frame_.text_arena_.size());
-  out.text_size = static_cast<uint32_t>(value.size());
-  frame_.text_arena_.append(value);
-  out.symbol = frame_.Intern(value);
-  return absl::OkStatus();
-}
-
-absl::Status RequestBuilder::SetParsed(std::string_view path, uint32_t slot,
-                                       Type type, std::string_view value) {
-  SlotValue& out = frame_.slots_[slot];
   if (type == Type::kDecimal) {
     std::optional<int64_t> scaled = ParseDecimal(value);
     if (!scaled.has_value()) {

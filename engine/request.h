@@ -13,9 +13,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -94,10 +94,15 @@ class Frame {
   struct DynamicSymbolHash {
     using is_transparent = void;
     size_t operator()(uint32_t index) const {
-      return (*this)(frame->DynamicText(index));
+      return frame->dynamic_spans_[index].hash;
     }
     size_t operator()(std::string_view text) const;
     const Frame* frame;
+  };
+  struct DynamicSpan {
+    uint32_t begin;  // in dynamic_text_
+    uint32_t size;
+    size_t hash;  // DynamicSymbolHash of the text, kept for rehashing
   };
   struct DynamicSymbolEq {
     using is_transparent = void;
@@ -113,8 +118,8 @@ class Frame {
   };
 
   std::string_view DynamicText(uint32_t index) const {
-    const auto [begin, size] = dynamic_spans_[index];
-    return std::string_view(dynamic_text_).substr(begin, size);
+    const DynamicSpan& span = dynamic_spans_[index];
+    return std::string_view(dynamic_text_).substr(span.begin, span.size);
   }
 
   const Program* program_ = nullptr;
@@ -125,7 +130,7 @@ class Frame {
   // were interned: their bytes are in dynamic_text_, and dynamic_symbols_
   // finds a number by its text. Clearing keeps the capacity of all three.
   std::string dynamic_text_;
-  std::vector<std::pair<uint32_t, uint32_t>> dynamic_spans_;  // begin, size
+  std::vector<DynamicSpan> dynamic_spans_;
   absl::flat_hash_set<uint32_t, DynamicSymbolHash, DynamicSymbolEq>
       dynamic_symbols_{0, DynamicSymbolHash{this}, DynamicSymbolEq{this}};
   std::vector<std::string> conflicts_;
@@ -170,9 +175,14 @@ class RequestBuilder {
   absl::Status Lookup(std::string_view path,
                       absl::FunctionRef<std::string()> describe_given,
                       bool (*accepts)(Type), uint32_t& slot);
+  // Returns Lookup's error for a declared `slot` that cannot take the value.
+  ABSL_ATTRIBUTE_NOINLINE absl::Status LookupError(
+      std::string_view path, absl::FunctionRef<std::string()> describe_given,
+      uint32_t slot);
   void JoinRecord(const DataJoin& join, const DataRecord& record);
-  // Parses a decimal, ip or cidr value given as text into its slot.
-  absl::Status SetParsed(std::string_view path, uint32_t slot, Type type,
+  // Parses a timestamp, decimal, ip or cidr value given as text into its
+  // slot. Out of line, so that SetString stays small for plain strings.
+  ABSL_ATTRIBUTE_NOINLINE absl::Status SetParsed(std::string_view path, uint32_t slot, Type type,
                          std::string_view value);
 
   const Program& program_;
