@@ -104,6 +104,23 @@ TEST_F(VerifierTest, EarX5cLeafOutsideValidityRejected) {
                  "untrusted_key");
 }
 
+TEST_F(VerifierTest, CachedEarEndsWithLeafCertificate) {
+  // The leaf expires 100 s after NOW, before the token's exp + skew, so the
+  // cached token must not outlive the certificate that vouched for its key.
+  Certificate short_lived =
+      IssueCertificate(keys_->trustee_leaf_key.get(), "Short-lived signer",
+                       keys_->trustee_root_key.get(), keys_->trustee_root.get(),
+                       false, kNow - 86400, kNow + 100);
+  const std::string ear =
+      MakeToken(EarHeader(short_lived.get()), EarTdx0Claims(),
+                keys_->trustee_leaf_key.get());
+  ASSERT_TRUE(VerifyAs(kEar, ear).ok());
+  now_ = kNow + 100;
+  EXPECT_TRUE(VerifyAs(kEar, ear).ok());
+  now_ = kNow + 101;
+  ExpectRejected(kEar, ear, "untrusted_key");
+}
+
 TEST_F(VerifierTest, EarSignedByOtherKeyThanLeafRejected) {
   json header = EarHeader(keys_->trustee_leaf.get());
   header.erase("jwk");

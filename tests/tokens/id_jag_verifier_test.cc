@@ -2,6 +2,10 @@
 // rules, time windows, client binding, proof of possession and replay.
 #include <openssl/hmac.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "tests/tokens/verifier_fixture.h"
 #include "tokens/base64url.h"
 
@@ -408,6 +412,35 @@ TEST_F(VerifierTest, CachedTokenRecheckedForKindAndContext) {
   ExpectRejected(TokenKind::kAccessToken, jag, "typ");
   context_.client_authenticated_id = kRogue;
   ExpectRejected(kJag, jag, "client_binding");
+}
+
+TEST_F(VerifierTest, ConcurrentVerificationAgrees) {
+  verifier_ = MakeVerifier("none");
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 8; ++i) {
+    json claims = Jag0Claims();
+    claims["jti"] = "concurrent-" + std::to_string(i);
+    tokens.push_back(SignJag(Jag0Header(), claims));
+  }
+  tokens.push_back(
+      MakeToken(Jag0Header(), Jag0Claims(), keys_->attacker.get()));
+  std::atomic<int> accepted{0};
+  std::atomic<int> rejected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 25; ++round) {
+        for (const std::string& token : tokens) {
+          VerifyResult result = verifier_->Verify(kJag, token, context_);
+          (result.ok() ? accepted : rejected)++;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), 4 * 25 * 8);
+  EXPECT_EQ(rejected.load(), 4 * 25);
+  EXPECT_EQ(verifier_->cached_tokens(), 8u);
 }
 
 }  // namespace
