@@ -49,7 +49,7 @@ constexpr auto kStringStops = [] {
   return stops;
 }();
 
-// Returns the first byte in [p, end) that kStringStops holds, or `end`.
+// Returns the first byte in [p, end) that kStringStops marks, or `end`.
 // Tests eight bytes at a time: in each test below, a byte can be flagged
 // wrongly only above a byte flagged rightly, so the lowest flag is exact.
 const char* FindStringStop(const char* p, const char* end) {
@@ -614,6 +614,7 @@ absl::Status RequestDecoder::ReadNumber(Number& out) {
   const bool negative = Consume('-');
   auto is_digit = [this] { return p_ < end_ && *p_ >= '0' && *p_ <= '9'; };
   if (!is_digit()) return SyntaxError("a JSON value");
+
   uint64_t magnitude = 0;
   bool overflow = false;
   if (*p_ == '0') {
@@ -626,6 +627,7 @@ absl::Status RequestDecoder::ReadNumber(Number& out) {
       ++p_;
     }
   }
+
   out.integral = true;
   if (Consume('.')) {
     out.integral = false;
@@ -638,6 +640,7 @@ absl::Status RequestDecoder::ReadNumber(Number& out) {
     if (!is_digit()) return SyntaxError("a digit in the exponent");
     while (is_digit()) ++p_;
   }
+
   out.text = std::string_view(start, static_cast<size_t>(p_ - start));
   constexpr uint64_t kMaxPositive = uint64_t{1} << 63;  // one above INT64_MAX
   out.fits = out.integral && !overflow &&
@@ -661,7 +664,7 @@ absl::Status RequestDecoder::ReadLiteral(std::string_view literal) {
 }
 
 // Validates and skips the value at p_, nested to any depth, without
-// recursion: scratch_.open_containers holds '{' or '[' per open container.
+// recursion: scratch_.open_containers has a '{' or '[' per open container.
 absl::Status RequestDecoder::SkipValue() {
   std::string& open = scratch_.open_containers;
   open.clear();
