@@ -276,8 +276,7 @@ void BM_DecodeJson(benchmark::State& state, Family family, int size) {
   }
 }
 
-void SetAll(const Program& program, RequestBuilder& builder,
-            const std::vector<Setter>& setters) {
+void SetAll(RequestBuilder& builder, const std::vector<Setter>& setters) {
   std::string_view views[16];
   for (const Setter& setter : setters) {
     switch (setter.kind) {
@@ -288,7 +287,12 @@ void SetAll(const Program& program, RequestBuilder& builder,
         (void)builder.SetBool(setter.path, setter.flag);
         break;
       case Setter::kStrings: {
-        size_t count = std::min<size_t>(setter.strings.size(), 16);
+        size_t count = setter.strings.size();
+        if (count > std::size(views)) {
+          Die(absl::StrCat(setter.path, " has ", count,
+                           " elements; BM_SetAttributes handles at most ",
+                           std::size(views)));
+        }
         for (size_t k = 0; k < count; ++k) views[k] = setter.strings[k];
         (void)builder.SetStrings(setter.path,
                                  std::span<const std::string_view>(views, count));
@@ -307,7 +311,7 @@ void BM_SetAttributes(benchmark::State& state, Family family, int size,
   for (auto _ : state) {
     frame.Reset(program);
     RequestBuilder builder(program, frame);
-    SetAll(program, builder, loaded.setters[i]);
+    SetAll(builder, loaded.setters[i]);
     if (join) builder.Finish(0);
     benchmark::DoNotOptimize(frame.slot(0));
     i = (i + 1) & (kRequests - 1);
