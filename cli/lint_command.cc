@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/compile_util.h"
 #include "compiler/analysis.h"
+#include "compiler/compile.h"
 
 namespace verdict::cli {
 
@@ -46,6 +47,20 @@ int RunLint(const std::vector<std::string>& args) {
       CompileOrReport(parsed->positionals[0], parsed->Get("data"));
   if (program == nullptr) return 2;
   compiler::LintReport report = compiler::Lint(*program, {});
+  if (program->has_policy_sets) {
+    const std::string dir = parsed->positionals[0];
+    const std::string data = parsed->Get("data");
+    compiler::CheckRedundancyUnderSets(
+        *program,
+        [&](const std::string& id) -> std::shared_ptr<const Program> {
+          compiler::CompileOptions options;
+          options.disabled_policies = {id};
+          absl::StatusOr<compiler::Compilation> compiled =
+              compiler::CompileDirectory(dir, data, options);
+          return compiled.ok() ? compiled->program : nullptr;
+        },
+        {}, report);
+  }
   if (format == "json") {
     std::cout << compiler::LintToJson(*program, report).dump(2) << "\n";
   } else {

@@ -46,6 +46,8 @@
 #define VERDICT_COMPILER_ANALYSIS_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,6 +79,8 @@ enum class LintKind : uint8_t {
   kShadowed,
   kOverridden,
   kRedundantForbid,
+  // With policy sets: removing the policy changes no decision.
+  kRedundant,
 };
 
 // "never-applies", "always-true", ...
@@ -108,6 +112,22 @@ struct LintReport {
 };
 
 LintReport Lint(const Program& program, const AnalysisOptions& options);
+
+// Returns `program` compiled again with policy `id` never applying, or null.
+using CompileWithout =
+    std::function<std::shared_ptr<const Program>(const std::string& id)>;
+
+// For a program with policy sets, where the relations that Lint checks do
+// not hold, adds a kRedundant finding for each policy whose removal changes
+// no decision: Diff of `program` against `compile_without(id)` finds no
+// changed region and walks the whole request space. Checks at most
+// kMaxRedundancyChecks policies and sets `report.relations_checked` when it
+// checked them all.
+inline constexpr size_t kMaxRedundancyChecks = 200;
+void CheckRedundancyUnderSets(const Program& program,
+                              const CompileWithout& compile_without,
+                              const AnalysisOptions& options,
+                              LintReport& report);
 
 // Renders the report as `file:line:col: kind: message` lines, each followed
 // by its basis and witness, then a summary and a legend saying which

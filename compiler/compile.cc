@@ -126,6 +126,16 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
     files.push_back(ParseFile(*sources.back(), diagnostics));
   }
   CheckedSet checked = Check(files, diagnostics);
+  for (CheckedPolicy& policy : checked.policies) {
+    if (std::find(options.disabled_policies.begin(),
+                  options.disabled_policies.end(),
+                  policy.id) == options.disabled_policies.end()) {
+      continue;
+    }
+    policy.has_condition = true;
+    policy.condition = TExpr{};  // the literal false
+    policy.duties.clear();
+  }
 
   auto program = std::make_shared<Program>();
   std::string data_errors;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/program.h"
@@ -24,6 +25,9 @@ struct CompileOptions {
   // very large policy sets: 10,000,000 nodes take about 280 MB.
   size_t dag_node_limit = 10'000'000;
   size_t max_policy_files = 10'000;
+  // Ids of policies to compile as never applying, which decides like
+  // removing them; analyses compare such a program with the full one.
+  std::vector<std::string> disabled_policies;
   size_t max_data_bytes = 256u << 20;  // all entity data files together
 };
 

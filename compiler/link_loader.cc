@@ -81,6 +81,7 @@ absl::Status LoadLinks(
   for (size_t t = 0; t < checked.templates.size(); ++t) {
     const CheckedTemplate& entry = checked.templates[t];
     LinkTable& table = program.link_tables[t];
+    if (table.fields.empty()) continue;  // the template was left out
     for (const Join& join : checked.joins) {
       if (join.data_set == entry.data_set) {
         absl::StrAppend(&errors, FormatLocation(entry.span),

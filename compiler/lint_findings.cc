@@ -135,6 +135,7 @@ std::string_view LintKindName(LintKind kind) {
     case LintKind::kShadowed: return "shadowed";
     case LintKind::kOverridden: return "overridden";
     case LintKind::kRedundantForbid: return "redundant-forbid";
+    case LintKind::kRedundant: return "redundant";
   }
   return "unknown";
 }

@@ -67,6 +67,11 @@ std::string Message(const Program& program, const LintFinding& finding) {
       return absl::StrCat(name,
                           " is redundant: it denies only where no permit "
                           "applies");
+    case LintKind::kRedundant:
+      return absl::StrCat(name,
+                          " changes no decision: without it every request "
+                          "is decided the same, though it may still be named "
+                          "as a reason or carry advice");
   }
   return name;
 }
@@ -115,9 +120,8 @@ std::string FormatLintText(const Program& program, const LintReport& report) {
   if (!report.relations_checked) {
     absl::StrAppend(&out,
                     "note: the policies use policy sets, so shadowed, "
-                    "overridden and redundant-forbid\n"
-                    "  were not checked; they assume that a forbid overrides "
-                    "every permit\n");
+                    "overridden and redundant-forbid do not apply,\n"
+                    "  and redundancy was not checked for every policy\n");
   }
   if (report.findings.empty()) {
     absl::StrAppend(&out, "no findings (", Counts(report), ")\n");

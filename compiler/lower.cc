@@ -130,6 +130,9 @@ std::string PredicateKey(const Predicate& p) {
 }
 
 void Lowerer::Run() {
+  // A template left out of the program (CompileOptions::disabled_policies)
+  // keeps an empty table, so that indexes match CheckedSet::templates.
+  program_.link_tables.resize(checked_.templates.size());
   for (const Attribute& attribute : checked_.attributes) {
     uint32_t slot = static_cast<uint32_t>(program_.slots.size());
     program_.slots.push_back(
@@ -506,7 +509,7 @@ uint32_t Lowerer::LowerMatch(const TExpr& expr) {
 // The link table itself is filled from the data set by LoadLinks.
 uint32_t Lowerer::LowerLinked(const TExpr& expr) {
   const CheckedTemplate& entry = checked_.templates[expr.int_value];
-  LinkTable table;
+  LinkTable& table = program_.link_tables[expr.int_value];
   table.policy = entry.policy;
   table.data_set = entry.data_set;
   table.fields = entry.placeholders;
@@ -515,8 +518,7 @@ uint32_t Lowerer::LowerLinked(const TExpr& expr) {
   p.kind = PredicateKind::kLinked;
   p.slot = entry.attributes[0];
   p.slots = entry.attributes;
-  p.set = static_cast<uint32_t>(program_.link_tables.size());
-  program_.link_tables.push_back(std::move(table));
+  p.set = static_cast<uint32_t>(expr.int_value);
   return Atom(std::move(p));
 }
 

@@ -139,6 +139,39 @@ TEST(LintTest, RedundantForbid) {
               ElementsAre("redundant-forbid no-delete exact"));
 }
 
+// With policy sets, a policy is redundant when the program compiled
+// without it decides every request the same.
+TEST(LintTest, RedundancyUnderPolicySets) {
+  const std::string source = R"(
+    schema action { name: string }
+    schema subject { level: int }
+    policyset "s" first_applicable {
+      permit "read" when { action.name == "read" }
+      permit "read-senior" when { action.name == "read" and subject.level > 1 }
+      forbid "no-write" when { action.name == "write" }
+    }
+    permit "write-senior" when { action.name == "write" and subject.level > 5 }
+  )";
+  auto program = MustCompile(source);
+  compiler::LintReport report = RunLint(*program);
+  EXPECT_FALSE(report.relations_checked);
+  compiler::CheckRedundancyUnderSets(
+      *program,
+      [&](const std::string& id) {
+        compiler::CompileOptions options;
+        options.disabled_policies = {id};
+        return MustCompile(source, options);
+      },
+      {}, report);
+  EXPECT_TRUE(report.relations_checked);
+  // "read" decides first, so "read-senior" never does; the top level
+  // combines deny-overrides, so "no-write" denies every write that
+  // "write-senior" would permit. "read" and "no-write" both decide.
+  EXPECT_THAT(Summary(*program, report),
+              ElementsAre("redundant read-senior exact",
+                          "redundant write-senior exact"));
+}
+
 TEST(LintTest, CleanPolicySetHasNoFindings) {
   auto program = MustCompile(R"(
     schema action { name: string }
