@@ -4,7 +4,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test bench bench-gate clean
+.PHONY: deps configure build run test test-asan fuzz bench bench-gate clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -22,6 +22,25 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The test suite built with AddressSanitizer and UBSan (GCC) in its own
+# build directory. A leak, a memory error or undefined behaviour fails the
+# test that hit it.
+ASAN_BUILD ?= build-asan
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+test-asan: deps
+	cmake -G Ninja -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DVERDICT_SANITIZE=ON -DVERDICT_BUILD_BENCHMARKS=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir $(ASAN_BUILD) --output-on-failure \
+	  -j $(JOBS)
+
+# Builds the libFuzzer targets with clang into build-fuzz and runs each for
+# FUZZ_SECONDS seconds.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	bash fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: build
 	$(BUILD)/bench/eval_bench
