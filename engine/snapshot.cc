@@ -5,14 +5,21 @@
 namespace verdict {
 
 void ProgramStore::Publish(std::shared_ptr<const Program> program) {
-  current_.store(std::move(program), std::memory_order_release);
+  // The previous program is released after unlocking, because freeing a
+  // large program takes a while.
+  std::shared_ptr<const Program> previous;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    previous = std::exchange(current_, std::move(program));
+  }
   // Release: a reader that acquires this version also observes the store
   // above.
   version_.fetch_add(1, std::memory_order_release);
 }
 
 std::shared_ptr<const Program> ProgramStore::Current() const {
-  return current_.load(std::memory_order_acquire);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return current_;
 }
 
 const Program* ProgramStore::Reader::Acquire() {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "engine/program.h"
 
@@ -24,7 +25,7 @@ class ProgramStore {
   void Publish(std::shared_ptr<const Program> program);
 
   // Returns the current snapshot, or null before the first Publish. Takes
-  // the shared_ptr's internal spin lock; hot loops use a Reader instead.
+  // a mutex; hot loops use a Reader instead.
   std::shared_ptr<const Program> Current() const;
 
   // Counts publications; changes whenever Current() changes.
@@ -47,7 +48,12 @@ class ProgramStore {
   };
 
  private:
-  std::atomic<std::shared_ptr<const Program>> current_;
+  // A mutex rather than std::atomic<std::shared_ptr>: GCC 12's libstdc++
+  // releases that type's internal lock with memory_order_relaxed after a
+  // load, so ThreadSanitizer reports a race between a load and the next
+  // store. Only Publish and a Reader's refresh take it.
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Program> current_;  // guarded by mutex_
   // Incremented after `current_` is stored (release), so a reader that
   // observes a new version (acquire) then loads a program at least as new.
   std::atomic<uint64_t> version_{0};
