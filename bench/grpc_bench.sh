@@ -10,10 +10,10 @@
 #   --smoke     send a few hundred decisions per mode instead of timed runs,
 #               to check that every mode works (used by ctest)
 #   --realtime  run the open-loop measurements, server and loadgen, under
-#               the SCHED_FIFO policy (chrt -f 10; needs root), so that other
-#               processes on a shared machine do not delay their wakeups;
-#               the closed loops, which keep both cores busy, stay at normal
-#               priority
+#               the SCHED_FIFO policy (chrt -f 10, needs root), so that other
+#               processes on a shared machine do not delay their wakeups.
+#               The closed loops, which keep both cores busy, stay at
+#               normal priority.
 # Environment: DURATION (seconds per measured run, default 10) and WARMUP
 # (seconds, default 1).
 set -euo pipefail
@@ -98,7 +98,7 @@ rate_of() { cut -f4 <<<"$1"; }
 
 # The modes: unary calls, batches of 100, two streams. The closed loop of
 # unary calls uses two client threads, because its client side costs about
-# as much CPU as the server side; in the open loop a second thread only
+# as much CPU as the server side. In the open loop a second thread only
 # adds wakeups.
 decide=(--rpc decide)
 batch=(--rpc batch --batch 100)

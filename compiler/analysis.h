@@ -117,12 +117,12 @@ LintReport Lint(const Program& program, const AnalysisOptions& options);
 using CompileWithout =
     std::function<std::shared_ptr<const Program>(const std::string& id)>;
 
-// For a program with policy sets, where the relations that Lint checks do
-// not hold, adds a kRedundant finding for each policy whose removal changes
-// no decision: Diff of `program` against `compile_without(id)` finds no
-// changed region and walks the whole request space. Checks at most
-// kMaxRedundancyChecks policies and sets `report.relations_checked` when it
-// checked them all.
+// Adds a kRedundant finding for each policy whose removal changes no
+// decision, for a program with policy sets, where the relations that Lint
+// checks do not apply. A policy is redundant when Diff of `program` against
+// `compile_without(id)` finds no changed region over a complete walk.
+// Checks at most kMaxRedundancyChecks policies, and sets
+// `report.relations_checked` when it checked them all.
 inline constexpr size_t kMaxRedundancyChecks = 200;
 void CheckRedundancyUnderSets(const Program& program,
                               const CompileWithout& compile_without,

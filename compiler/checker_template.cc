@@ -1,11 +1,11 @@
 // Templates: a policy `from` a data set, linked once per record.
 //
-// Every placeholder must appear exactly once, in a term `attribute ==
-// ?field` of the condition's top-level `and`. Since `and` is commutative
-// under Kleene logic, those terms can be gathered into one test, kLinked,
-// that asks whether some record matches the request on every bound
-// attribute; the lowering stage compiles it into one hash lookup however
-// many records link the template.
+// CheckTemplate rejects a placeholder that is bound twice or that appears
+// anywhere but in a term `attribute == ?field` of the top-level `and`.
+// Because `and` is commutative under Kleene logic, those terms are gathered
+// into one test, kLinked: does some record match the request on every
+// bound attribute? The lowering stage compiles it into one hash lookup
+// however many records link the template.
 
 #include <algorithm>
 #include <optional>

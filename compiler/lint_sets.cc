@@ -5,7 +5,7 @@
 // that question: the program is compared with a copy compiled with the
 // policy never applying, which decides like one without it under every
 // combining algorithm. The policy may still be the reason named for some
-// decisions, or carry advice, and the finding says so.
+// decisions, or carry advice, and the finding message mentions both.
 
 #include <algorithm>
 #include <memory>

@@ -191,9 +191,9 @@ std::string Universe::AddLinkHints(size_t program_index, const Predicate& p,
   const Program& program = *programs_[program_index];
   const LinkTable& table = program.link_tables[p.set];
   std::vector<std::vector<std::string>> tuples = LinkTuples(program, table);
-  // The values of the links only one program has come first among the
-  // hints, so that a diff can show them; then those of the first links,
-  // so that a witness can match one.
+  // Hints start with the values of the links that only one program has,
+  // so that a diff can show them. The values of the first links follow, so
+  // that a witness can match one.
   constexpr size_t kHintLinks = 3;
   std::vector<std::vector<std::string>> hinted(
       tuples.begin(), tuples.begin() + std::min(kHintLinks, tuples.size()));

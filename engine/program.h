@@ -138,7 +138,7 @@ enum class PredicateKind : uint8_t {
   kIpInCidrList,   // ip slot in any range of `text`: kCidrBytes each
   kCidrHasIp,      // address `text` in cidr slot
   kStrMatches,     // string slot matches regexes[`set`] in full
-  kLinked,         // link_tables[`set`] holds the values of `slots`
+  kLinked,         // link_tables[`set`] contains the values of `slots`
 };
 
 // How a kStrMatches pattern was written; only rendering depends on it.
@@ -293,7 +293,7 @@ struct LinkTable {
   size_t link_count() const {
     return fields.empty() ? 0 : values.size() / fields.size();
   }
-  // Returns true when some link holds exactly `key` (fields.size() values).
+  // Returns true when some link equals `key` (fields.size() values).
   bool Contains(const int64_t* key) const;
   // Rebuilds `buckets` from `values`.
   void BuildIndex();

@@ -16,7 +16,7 @@ namespace verdict::fuzz {
 // input reproduces whatever the time of the rerun.
 inline constexpr int64_t kNowUnixSeconds = 1767225600;
 
-// Returns the directory fuzz/program/ of the source tree: policies/ holds
+// Returns the directory fuzz/program/ of the source tree: policies/ contains
 // the policy files and data/ the entity data they join.
 std::string ProgramDirectory();
 

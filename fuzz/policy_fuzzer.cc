@@ -21,9 +21,9 @@
 
 namespace {
 
-// DAG nodes per input. Well below the compiler's automatic budget (at least
-// 200,000), so that one input stays within libFuzzer's -timeout under
-// ASan; the budget logic itself is the same code at any size.
+// DAG nodes per input, well below the compiler's automatic budget (at least
+// 200,000), so that one input stays within libFuzzer's -timeout under ASan.
+// The budget logic runs the same code at any size.
 constexpr size_t kMaxDagNodes = 20'000;
 
 }  // namespace

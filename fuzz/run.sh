@@ -2,8 +2,8 @@
 # Builds the libFuzzer targets with clang into build-fuzz and runs each one
 # for SECONDS seconds (default 30) on a copy of its seed corpus in
 # fuzz/corpus/<name>/. The committed corpus is never changed. Exits 1 when
-# any fuzzer crashes, leaks, times out on an input or runs out of memory;
-# the input that did it is written to the printed output directory.
+# any fuzzer crashes, leaks, times out on an input or runs out of memory.
+# The failing input is written to the output directory that it prints.
 #
 #   fuzz/run.sh [SECONDS]
 #

@@ -43,7 +43,7 @@ async function main(options) {
   if (!(await enforcer.addPolicies(rules))) throw new Error('node-casbin rejected the policy lines');
   const policyCount = (await enforcer.getPolicy()).length;
   if (policyCount !== rules.length) {
-    throw new Error(`node-casbin holds ${policyCount} policy lines, expected ${rules.length}`);
+    throw new Error(`node-casbin loaded ${policyCount} policy lines, expected ${rules.length}`);
   }
   const calls = workload.requests.map(requestToCasbin);
   const setupMs = performance.now() - start;

@@ -28,7 +28,7 @@ absl::Status WriteFile(const fs::path& path, const std::string& text) {
 
 // Creates `<dir>/verdict/policies` and `<dir>/verdict/data`. Stale policy
 // files from an earlier, larger workload would be compiled with the new
-// ones, so a policy directory that already holds files is an error.
+// ones, so a policy directory that already contains files is an error.
 absl::Status PrepareDirectories(const std::string& dir) {
   fs::path policies = fs::path(dir) / "verdict" / "policies";
   std::error_code error;
@@ -45,7 +45,7 @@ absl::Status PrepareDirectories(const std::string& dir) {
   if (!fs::is_empty(policies, error)) {
     return absl::AlreadyExistsError(absl::StrCat(
         policies.string(),
-        " already holds files; pass a new or empty output directory"));
+        " already contains files; pass a new or empty output directory"));
   }
   return absl::OkStatus();
 }

@@ -147,7 +147,7 @@ func newEnforcer(modelPath string, rules []rule) (*casbin.Enforcer, error) {
 		return nil, fmt.Errorf("Go Casbin rejected the policy lines: %v", err)
 	}
 	if count := len(e.GetPolicy()); count != len(rules) {
-		return nil, fmt.Errorf("Go Casbin holds %d policy lines, expected %d", count, len(rules))
+		return nil, fmt.Errorf("Go Casbin loaded %d policy lines, expected %d", count, len(rules))
 	}
 	return e, nil
 }
