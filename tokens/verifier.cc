@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/absl_compat.h"
+#include "tokens/base64url.h"
 #include "tokens/compact_jws.h"
+#include "tokens/strict_json.h"
 #include "tokens/x509_chain.h"
 
 namespace verdict::tokens {
@@ -306,6 +308,37 @@ std::optional<TokenFailure> CheckLifetime(const VerifiedToken& token) {
   return std::nullopt;
 }
 
+// Checks that an attestation result carries the nonce the PEP expects, in
+// the tee.nonce attribute MapClaims derived from it.
+std::optional<TokenFailure> CheckNonce(const VerifiedToken& token,
+                                       const PresentationContext& context) {
+  if (token.kind != TokenKind::kAttestation ||
+      !context.expected_nonce.has_value()) {
+    return std::nullopt;
+  }
+  auto nonces = std::find_if(
+      token.attributes.begin(), token.attributes.end(),
+      [](const ClaimAttribute& attribute) {
+        return attribute.path == "tee.nonce";
+      });
+  if (nonces == token.attributes.end()) {
+    return Fail("nonce",
+                absl::StrCat("the expected nonce \"", *context.expected_nonce,
+                             "\" was set but the attestation result has no "
+                             "runtime_data_claims.nonce string or array of "
+                             "strings in submod cpu0"));
+  }
+  if (!std::binary_search(nonces->elements.begin(), nonces->elements.end(),
+                          *context.expected_nonce)) {
+    return Fail("nonce",
+                absl::StrCat("the attestation result's nonces [",
+                             absl::StrJoin(nonces->elements, ", "),
+                             "] do not include the expected nonce \"",
+                             *context.expected_nonce, "\""));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int64_t SystemClockSeconds() {
@@ -320,9 +353,39 @@ TokenVerifier::TokenVerifier(TrustConfig config, Clock clock)
       verified_cache_(config_.verified_cache_capacity),
       replay_cache_(config_.replay_cache_capacity) {}
 
+std::optional<TokenKind> DetectKind(std::string_view compact) {
+  // The same limits as a trust file that sets none.
+  const TrustConfig defaults;
+  if (compact.size() > defaults.max_token_bytes) return std::nullopt;
+  const size_t dot = compact.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::optional<std::string> text = DecodeBase64Url(compact.substr(0, dot));
+  if (!text.has_value()) return std::nullopt;
+  absl::StatusOr<json> header =
+      ParseStrictJson(*text, defaults.max_json_depth);
+  if (!header.ok() || !header->is_object()) return std::nullopt;
+
+  auto typ = header->find("typ");
+  if (typ == header->end()) return TokenKind::kAttestation;
+  if (!typ->is_string()) return std::nullopt;
+  const std::string normalized =
+      NormalizeMediaType(typ->get_ref<const std::string&>());
+  if (normalized == "oauth-id-jag+jwt") return TokenKind::kIdJag;
+  if (normalized == "at+jwt") return TokenKind::kAccessToken;
+  if (normalized == "jwt" || normalized == "eat+jwt") {
+    return TokenKind::kAttestation;
+  }
+  return std::nullopt;
+}
+
 VerifyResult TokenVerifier::Verify(TokenKind kind, std::string_view compact,
                                    const PresentationContext& context) const {
-  const int64_t now = clock_();
+  return Verify(kind, compact, context, clock_());
+}
+
+VerifyResult TokenVerifier::Verify(TokenKind kind, std::string_view compact,
+                                   const PresentationContext& context,
+                                   int64_t now) const {
   if (compact.size() > config_.max_token_bytes) {
     return Rejected(
         Fail("format",
@@ -414,6 +477,7 @@ VerifyResult TokenVerifier::VerifyUncached(TokenKind kind,
           : token->issued_at + token->trust->max_lifetime_seconds + skew;
   token->accept_until = std::min(token->accept_until, keys.chain_not_after + 1);
   token->header = header;
+  token->attributes = MapClaims(*token);
   return VerifyResult{std::move(token), {}};
 }
 
@@ -476,6 +540,7 @@ std::optional<TokenFailure> TokenVerifier::CheckPresentation(
                                context.dpop_jkt.value_or("(none)")));
     }
   }
+  if (auto failure = CheckNonce(token, context)) return failure;
   const ReplayMode mode = token.trust->replay;
   if (mode == ReplayMode::kNone) return std::nullopt;
   if (token.jti.empty()) {

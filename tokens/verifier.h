@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nlohmann/json.hpp"
+#include "tokens/claim_attributes.h"
 #include "tokens/jose_keys.h"
 #include "tokens/token_cache.h"
 #include "tokens/trust_config.h"
@@ -40,12 +41,14 @@ struct VerifiedToken {
   int64_t accept_until = 0;
   nlohmann::json header;
   nlohmann::json claims;
+  // MapClaims(*this), computed once when the token is first verified.
+  std::vector<ClaimAttribute> attributes;
 };
 
 // The reason a token was rejected. `check` names the failed check and is
 // stable: format, alg, typ, crit, iss, kid, untrusted_key, signature, aud, exp,
-// nbf, iat, lifetime, cnf, client_binding, replay, missing_claim:<claim> and
-// invalid_claim:<claim>.
+// nbf, iat, lifetime, cnf, client_binding, nonce, replay,
+// missing_claim:<claim> and invalid_claim:<claim>.
 struct TokenFailure {
   std::string check;
   std::string detail;  // For people; wording may change.
@@ -63,6 +66,10 @@ struct PresentationContext {
   // The RFC 7638 thumbprint of the DPoP proof key, when a proof was checked.
   // A token with cnf.jkt must match it exactly.
   std::optional<std::string> dpop_jkt;
+  // The nonce the PEP issued for this attestation. An attestation result
+  // must then carry it in tee.nonce (the runtime_data_claims.nonce of the
+  // annotated evidence of submod cpu0). Ignored for other kinds.
+  std::optional<std::string> expected_nonce;
 };
 
 // The outcome of Verify: a token, or a failure.
@@ -72,6 +79,15 @@ struct VerifyResult {
 
   bool ok() const { return token != nullptr; }
 };
+
+// Returns the kind a token declares in its protected header `typ`, compared
+// case-insensitively and with an optional "application/" prefix:
+// oauth-id-jag+jwt is an ID-JAG, at+jwt an access token, and no typ, JWT or
+// eat+jwt an attestation result. Returns nullopt for any other typ, a typ
+// that is not a string, or a header that does not decode to a JSON object.
+// The signature and claims are not looked at, so the result only selects
+// which rules Verify applies. Cost: linear in the header size.
+std::optional<TokenKind> DetectKind(std::string_view compact);
 
 // Returns the current time in Unix seconds.
 using Clock = std::function<int64_t()>;
@@ -108,6 +124,10 @@ class TokenVerifier {
   // signature verification plus parsing linear in the token size.
   VerifyResult Verify(TokenKind kind, std::string_view compact,
                       const PresentationContext& context) const;
+  // As above, at time `now` (Unix seconds) instead of the clock's time, so
+  // that a request can fix the time it is decided at.
+  VerifyResult Verify(TokenKind kind, std::string_view compact,
+                      const PresentationContext& context, int64_t now) const;
 
   const TrustConfig& config() const { return config_; }
   size_t cached_tokens() const { return verified_cache_.size(); }

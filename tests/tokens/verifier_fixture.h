@@ -73,7 +73,7 @@ class VerifierTest : public ::testing::Test {
 
   static TestKeys* keys_;
   int64_t now_ = kNow;
-  PresentationContext context_{kAgent, std::nullopt};
+  PresentationContext context_{kAgent, std::nullopt, std::nullopt};
   std::unique_ptr<TokenVerifier> verifier_;
 };
 
