@@ -1,6 +1,7 @@
 #include "compiler/checker.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <set>
@@ -77,6 +78,21 @@ void Checker::CollectSchema(const std::vector<FileAst>& files) {
                                       ".id, so it must declare `id: string`"));
     }
     result_.joins.push_back(join);
+  }
+  for (const auto& [path, attribute] : attributes) {
+    if (!path.starts_with(kProvenancePrefix)) continue;
+    const std::string target = path.substr(std::strlen(kProvenancePrefix));
+    if (attribute.type != Type::kString) {
+      diagnostics_.Error(attribute.span,
+                         absl::StrCat("provenance attribute '", path,
+                                      "' must be declared as string"));
+    } else if (attributes.count(target) == 0) {
+      diagnostics_.Error(
+          attribute.span,
+          absl::StrCat("provenance attribute '", path,
+                       "' names no declared attribute; declare '", target,
+                       "' in schema ", target.substr(0, target.find('.'))));
+    }
   }
   for (auto& [path, attribute] : attributes) {
     result_.attribute_index[path] =
@@ -310,6 +326,14 @@ std::optional<TExpr> Checker::CheckName(const Expr& expr) {
   auto it = result_.attribute_index.find(name);
   if (it == result_.attribute_index.end()) {
     ReportUnknownName(expr, name);
+    return std::nullopt;
+  }
+  if (name == kActorChainAttribute && !checking_duties_) {
+    diagnostics_.Error(
+        expr.span,
+        "actor.chain lists prior actors, and a decision may depend only on "
+        "the current actor (RFC 8693 §4.1); read actor.id and actor.issuer, "
+        "and keep actor.chain for obligations and advice");
     return std::nullopt;
   }
   TExpr out;
@@ -553,6 +577,7 @@ std::optional<TExpr> Checker::FoldConstant(TExpr expr) {
 // engine can fill them without evaluating expressions.
 bool Checker::CheckDuties(const PolicyDecl& decl, CheckedPolicy& policy) {
   bool ok = true;
+  checking_duties_ = true;
   for (const DutyDecl& duty : decl.duties) {
     CheckedDuty checked{duty.advice, duty.name, {}};
     std::set<std::string> keys;
@@ -586,6 +611,7 @@ bool Checker::CheckDuties(const PolicyDecl& decl, CheckedPolicy& policy) {
     }
     policy.duties.push_back(std::move(checked));
   }
+  checking_duties_ = false;
   return ok;
 }
 

@@ -34,6 +34,16 @@ struct Attribute {
 // read, for groups that declare `type: string` and `id: string`.
 inline constexpr char kAncestorsAttribute[] = "$ancestors";
 
+// `meta.source.<path>` holds the provenance of attribute `<path>`: where its
+// value came from, such as "id-jag" for a verified ID-JAG or "attribute" for
+// a plain request attribute.
+inline constexpr char kProvenancePrefix[] = "meta.source.";
+
+// The prior actors of a delegation chain. RFC 8693 §4.1 lets only the
+// current actor (actor.id, actor.issuer) count for access control, so
+// conditions may not read it; obligations and advice may, for audit.
+inline constexpr char kActorChainAttribute[] = "actor.chain";
+
 struct Join {
   std::string group;
   std::string data_set;

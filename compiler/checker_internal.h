@@ -87,6 +87,7 @@ class Checker {
   std::set<std::string> groups_;
   absl::flat_hash_map<std::string, ConstantValue> constants_;
   std::string module_;  // of the file being checked, or empty
+  bool checking_duties_ = false;  // obligations and advice may read more
 };
 
 inline bool IsNumeric(Type type) {

@@ -14,6 +14,7 @@
 #include "compiler/checker.h"
 #include "compiler/dag_builder.h"
 #include "compiler/data_loader.h"
+#include "compiler/trust_loader.h"
 #include "compiler/lower.h"
 #include "compiler/parser.h"
 #include "engine/absl_compat.h"
@@ -158,6 +159,9 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
                                    *program, hash_data, data_errors,
                                    data_error_count);
     if (!links.ok()) return links;
+    absl::Status trust = LoadTrust(policy_dir, options.trust_file, *program,
+                                   hash_data, data_errors, data_error_count);
+    if (!trust.ok()) return trust;
     if (data_error_count == 0) {
       const size_t budget =
           DagNodeBudget(options.max_dag_nodes, program->policies.size());

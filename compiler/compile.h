@@ -29,6 +29,9 @@ struct CompileOptions {
   // removing them; analyses compare such a program with the full one.
   std::vector<std::string> disabled_policies;
   size_t max_data_bytes = 256u << 20;  // all entity data files together
+  // The trust file for the tokens requests present; empty to use
+  // `<policy_dir>/trust.json` when it exists.
+  std::string trust_file;
 };
 
 struct Compilation {

@@ -247,7 +247,7 @@ bool Differ::Record(const Constraints& found, bool old_permit, bool new_permit,
     for (size_t k = 0; k < 2; ++k) {
       const Program& program = universe_.program(k);
       Decision decision = Evaluate(program, *frames[k]);
-      if (decision.conflict || decision.permit != (k == 0 ? old_permit : new_permit)) {
+      if (decision.rejected || decision.permit != (k == 0 ? old_permit : new_permit)) {
         return false;
       }
       (k == 0 ? region.old_reasons : region.new_reasons) =

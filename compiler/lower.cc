@@ -147,6 +147,19 @@ void Lowerer::Run() {
         AncestorsSlot{slot, program_.FindSlot(info.group + ".type"),
                       program_.FindSlot(info.group + ".id")});
   }
+  for (uint32_t slot = 0; slot < program_.slots.size(); ++slot) {
+    const std::string& path = program_.slots[slot].path;
+    if (!path.starts_with(kProvenancePrefix)) continue;
+    const uint32_t target =
+        program_.FindSlot(std::string_view(path).substr(
+            std::string_view(kProvenancePrefix).size()));
+    // The checker reports a provenance attribute of another type or
+    // without its target.
+    if (target == kNoSlot || program_.slots[slot].type != Type::kString) {
+      continue;
+    }
+    program_.provenance.push_back(ProvenanceSlot{slot, target});
+  }
   program_.env_now_slot = program_.FindSlot("env.now");
   if (program_.env_now_slot != kNoSlot &&
       program_.slots[program_.env_now_slot].type != Type::kTimestamp) {

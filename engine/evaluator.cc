@@ -439,8 +439,8 @@ Decision Evaluate(const Program& program, Frame& frame) {
   frame.errors.clear();
   Decision decision;
   decision.id = NextDecisionId();
-  if (!frame.conflicts().empty()) {
-    decision.conflict = true;
+  if (!frame.conflicts().empty() || !frame.rejections().empty()) {
+    decision.rejected = true;
     return decision;
   }
 
@@ -537,7 +537,8 @@ std::vector<std::string> DecisionReasons(const Program& program,
                                          const Frame& frame,
                                          const Decision& decision) {
   std::vector<std::string> reasons;
-  if (decision.conflict) {
+  if (decision.rejected) {
+    reasons = frame.rejections();
     for (const std::string& path : frame.conflicts()) {
       reasons.push_back(absl::StrCat("attribute_conflict:", path));
     }

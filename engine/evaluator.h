@@ -34,9 +34,10 @@ struct Decision {
   std::span<const ErroredPolicy> errors;
   // The policy set whose member decided, or 0 for the top level.
   uint32_t deciding_set = 0;
-  // True when request attributes contradicted entity data; the decision is
-  // then DENY and Frame::conflicts() names the attributes.
-  bool conflict = false;
+  // True when the request was denied before evaluation: a token failed
+  // verification (Frame::rejections()) or an attribute was given two
+  // different values (Frame::conflicts()).
+  bool rejected = false;
   // A permit whose obligation reads an absent attribute cannot be carried
   // out, so the decision is DENY; this names that policy (else kNoPolicy).
   uint32_t unfulfillable_policy = kNoPolicy;

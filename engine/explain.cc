@@ -239,9 +239,10 @@ std::string Quoted(const std::vector<PolicyReport>& reports,
 }
 
 std::string Summary(const Explanation& explanation) {
-  if (!explanation.conflicts.empty()) {
-    return "DENY: the request contradicts entity data, so no policy was "
-           "evaluated";
+  if (explanation.rejected) {
+    return absl::StrCat("DENY: the request was rejected before evaluation (",
+                        absl::StrJoin(explanation.reasons, ", "),
+                        "), so no policy was evaluated");
   }
   std::string forbids = Quoted(explanation.applied, PolicyEffect::kForbid);
   if (!forbids.empty()) return absl::StrCat("DENY: forbid ", forbids, " applied");
@@ -344,7 +345,8 @@ Explanation Explain(const Program& program, const Frame& frame,
   out.permit = decision.permit;
   out.reasons = DecisionReasons(program, frame, decision);
   out.revision = program.revision;
-  if (decision.conflict) {
+  if (decision.rejected) {
+    out.rejected = true;
     ExplainConflicts(program, frame, out);
     out.summary = Summary(out);
     return out;

@@ -70,7 +70,10 @@ struct Explanation {
   std::string summary;
   std::vector<std::string> reasons;  // as DecisionReasons returns them
   std::string revision;
-  std::vector<ConflictReport> conflicts;  // non-empty: no policy was evaluated
+  // True when a token failed verification or an attribute had two values;
+  // no policy was then evaluated.
+  bool rejected = false;
+  std::vector<ConflictReport> conflicts;
   // Policies whose condition was true, in policy order. For a DENY, permits
   // here applied but were overridden.
   std::vector<PolicyReport> applied;

@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -188,6 +189,8 @@ class RequestDecoder {
   absl::Status DecodeObject(int depth);
   absl::Status DecodeNumber();
   absl::Status DecodeStrings();
+  absl::Status DecodeTokens();
+  std::optional<std::string_view>* PresentationFact(std::string_view name);
 
   // Reads the members of the object whose '{' is at p_, calling
   // `on_member(key)` with p_ at each member's value. Rejects a member name
@@ -275,9 +278,25 @@ absl::Status RequestDecoder::DecodeMember(std::string_view key) {
   }
   if (key == "context") {
     if (Peek() != '{') return NotAnObject(key);
-    scratch_.path.assign(key);
-    return DecodeValue(0);
+    return ReadObject([this](std::string_view name) {
+      scratch_.path.assign("context.");
+      scratch_.path.append(name);
+      std::optional<std::string_view>* fact = PresentationFact(name);
+      if (fact == nullptr || Peek() == 'n') return DecodeValue(1);
+      if (Peek() != '"') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "request attribute ", scratch_.path, ": expected a string, got ",
+            ExcerptAt()));
+      }
+      ++p_;
+      std::string_view value;
+      absl::Status status = ReadString(value);
+      if (!status.ok()) return status;
+      *fact = value;
+      return builder_.SetString(scratch_.path, value);
+    });
   }
+  if (key == "tokens") return DecodeTokens();
   if (key == "attributes") {
     if (Peek() != '{') return NotAnObject(key);
     return ReadObject([this](std::string_view group) {
@@ -287,7 +306,100 @@ absl::Status RequestDecoder::DecodeMember(std::string_view key) {
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown request member \"", ToAbsl(key),
-      "\"; a request has subject, action, resource, context and attributes"));
+      "\"; a request has subject, action, resource, context, attributes "
+      "and tokens"));
+}
+
+// Returns where the presentation keeps context member `name`, or null for
+// a member that binds no token.
+std::optional<std::string_view>* RequestDecoder::PresentationFact(
+    std::string_view name) {
+  Presentation& presentation = builder_.presentation();
+  if (name == "client_authenticated_id") {
+    return &presentation.client_authenticated_id;
+  }
+  if (name == "dpop_jkt") return &presentation.dpop_jkt;
+  if (name == "expected_nonce") return &presentation.expected_nonce;
+  return nullptr;
+}
+
+// Reads `"tokens": [{"kind": "id-jag", "jwt": "<compact JWS>"}, ...]`. The
+// kind may be left out, or given as "hint".
+absl::Status RequestDecoder::DecodeTokens() {
+  std::vector<PresentedToken>& tokens = builder_.presentation().tokens;
+  if (Peek() != '[') {
+    absl::Status status = SkipValue();
+    if (!status.ok()) return status;
+    return absl::InvalidArgumentError(
+        "request member \"tokens\" must be an array such as "
+        "[{\"kind\": \"id-jag\", \"jwt\": \"<compact JWS>\"}]");
+  }
+  ++p_;
+  SkipWhitespace();
+  if (Consume(']')) return absl::OkStatus();
+  while (true) {
+    const size_t index = tokens.size();
+    if (index == kMaxPresentedTokens) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "request member \"tokens\" has more than ", kMaxPresentedTokens,
+          " tokens; present at most ", kMaxPresentedTokens));
+    }
+    if (Peek() != '{') {
+      if (p_ == end_) return SyntaxError("a token object");
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tokens[", index, "] must be an object such as {\"kind\": "
+          "\"id-jag\", \"jwt\": \"<compact JWS>\"}, not ", ExcerptAt()));
+    }
+    PresentedToken token;
+    bool has_jwt = false;
+    absl::Status status = ReadObject([&](std::string_view key) {
+      if (key == "jwt") {
+        has_jwt = true;
+        if (Peek() != '"') {
+          token.compact = false;  // such as a JWS in JSON serialization
+          return SkipValue();
+        }
+        ++p_;
+        return ReadString(token.jwt);
+      }
+      if (key != "kind" && key != "hint") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tokens[", index, "] has the unknown member \"", ToAbsl(key),
+            "\"; a token has \"jwt\" and an optional \"kind\""));
+      }
+      if (!token.kind.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tokens[", index, "] gives both \"kind\" and \"hint\"; give one"));
+      }
+      if (Peek() != '"') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tokens[", index, "].", ToAbsl(key), " must be a string, not ",
+            ExcerptAt()));
+      }
+      ++p_;
+      absl::Status read = ReadString(token.kind);
+      if (!read.ok()) return read;
+      if (token.kind != "id-jag" && token.kind != "access_token" &&
+          token.kind != "attestation") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tokens[", index, "].", ToAbsl(key), " \"", ToAbsl(token.kind),
+            "\" is not a token kind; use id-jag, access_token or "
+            "attestation, or leave it out to detect the kind from the typ "
+            "header"));
+      }
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    if (!has_jwt) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tokens[", index, "] has no \"jwt\" member with the compact JWS"));
+    }
+    tokens.push_back(token);
+    SkipWhitespace();
+    if (Consume(']')) return absl::OkStatus();
+    if (!Consume(',')) return SyntaxError("',' or ']' after a token");
+    SkipWhitespace();
+  }
 }
 
 // An entity's own members (type, id, name) and its `properties` all become
@@ -801,6 +913,8 @@ absl::Status DecodeJsonRequest(const Program& program, std::string_view json,
   scratch.keys.clear();
   RequestDecoder decoder(program, frame, json, scratch);
   absl::Status status = decoder.Decode();
+  if (!status.ok()) return status;
+  status = decoder.builder().VerifyTokens(now_unix_seconds);
   if (!status.ok()) return status;
   decoder.builder().Finish(now_unix_seconds);
   return absl::OkStatus();

@@ -247,7 +247,7 @@ CaseResult PolicyTestRunner::Run(std::string_view json_text) {
 void PolicyTestRunner::RecordCoverage(const Frame& frame,
                                       const Decision& decision) {
   // A conflict denies before any condition is evaluated.
-  if (decision.conflict) return;
+  if (decision.rejected) return;
   for (uint32_t policy : decision.determining) determined_[policy] = true;
   for (const Condition& condition : conditions_) {
     uint32_t predicate = condition.predicate;

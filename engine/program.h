@@ -31,6 +31,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "re2/re2.h"
+#include "engine/presentation.h"
 #include "engine/types.h"
 
 namespace verdict {
@@ -68,6 +69,13 @@ struct PolicySetInfo {
   Combining algorithm = Combining::kDenyOverrides;
   std::vector<SetMember> members;  // in source order
   std::string location;
+};
+
+// An attribute that holds the provenance of another: `meta.source.<path>`
+// holds where `<path>` came from, such as "id-jag" or "attribute".
+struct ProvenanceSlot {
+  uint32_t slot;    // meta.source.<path>
+  uint32_t target;  // <path>
 };
 
 // A group whose entity ancestors the engine computes: `<group>.$ancestors`
@@ -354,6 +362,12 @@ class Program {
   std::vector<std::unique_ptr<const RE2>> regexes;
   uint32_t root = 0;
   uint32_t env_now_slot = kNoSlot;  // filled from the clock when absent
+  // `meta.source.<path>` slots, filled with the provenance of `<path>`.
+  std::vector<ProvenanceSlot> provenance;
+  // Verifies the tokens requests present, per the trust file compiled with
+  // the policies; null when there is none, and then a request with tokens
+  // is rejected.
+  std::shared_ptr<const TokenSource> token_source;
 };
 
 }  // namespace verdict

@@ -32,7 +32,27 @@ std::string Excerpt(std::string_view value) {
   return absl::StrCat("\"", ToAbsl(value.substr(0, kMaxShown)), "...\"");
 }
 
+bool AcceptsDerivedInt(Type type) {
+  return type == Type::kInt || type == Type::kTimestamp ||
+         type == Type::kDuration;
+}
+bool AcceptsPlainString(Type type) { return type == Type::kString; }
+bool AcceptsSet(Type type) { return type == Type::kStringSet; }
+bool AcceptsList(Type type) { return type == Type::kStringList; }
+
 }  // namespace
+
+std::string_view SourceName(AttributeSource source) {
+  switch (source) {
+    case AttributeSource::kRequest: return "attribute";
+    case AttributeSource::kData: return "data";
+    case AttributeSource::kIdJag: return "id-jag";
+    case AttributeSource::kAccessToken: return "access_token";
+    case AttributeSource::kEar: return "ear";
+    case AttributeSource::kVerdict: return "verdict";
+  }
+  return "attribute";
+}
 
 void Frame::Reset(const Program& program) {
   program_ = &program;
@@ -43,6 +63,8 @@ void Frame::Reset(const Program& program) {
   dynamic_spans_.clear();
   dynamic_symbols_.clear();
   conflicts_.clear();
+  rejections_.clear();
+  presentation_.Clear();
   permits.clear();
   forbids.clear();
   errors.clear();
@@ -269,6 +291,139 @@ absl::Status RequestBuilder::SetNull(std::string_view path) {
   return absl::OkStatus();
 }
 
+uint32_t RequestBuilder::DerivedSlot(std::string_view path,
+                                     bool (*accepts)(Type)) {
+  const uint32_t slot = program_.FindSlot(path);
+  if (slot == kNoSlot || accepts(program_.slots[slot].type)) return slot;
+  Reject(absl::StrCat("attribute_type:", ToAbsl(path)));
+  return kNoSlot;
+}
+
+void RequestBuilder::AddConflict(uint32_t slot) {
+  const std::string& path = program_.slots[slot].path;
+  std::vector<std::string>& conflicts = frame_.conflicts_;
+  if (std::find(conflicts.begin(), conflicts.end(), path) == conflicts.end()) {
+    conflicts.push_back(path);
+  }
+}
+
+bool RequestBuilder::MatchDerived(uint32_t slot, bool equal,
+                                  AttributeSource source) {
+  SlotValue& value = frame_.slots_[slot];
+  if (!value.present) {
+    value = SlotValue{};  // a null in the request does not contradict
+    value.present = true;
+    value.given = true;
+    value.source = source;
+    return false;
+  }
+  if (equal) {
+    value.source = source;
+  } else {
+    AddConflict(slot);
+  }
+  return true;
+}
+
+void RequestBuilder::DeriveBool(std::string_view path, bool value,
+                                AttributeSource source) {
+  const uint32_t slot = DerivedSlot(path, AcceptsBool);
+  if (slot == kNoSlot) return;
+  const SlotValue& current = frame_.slots_[slot];
+  if (MatchDerived(slot, current.integer == (value ? 1 : 0), source)) return;
+  frame_.slots_[slot].integer = value ? 1 : 0;
+}
+
+void RequestBuilder::DeriveInt(std::string_view path, int64_t value,
+                               AttributeSource source) {
+  const uint32_t slot = DerivedSlot(path, AcceptsDerivedInt);
+  if (slot == kNoSlot) return;
+  if (MatchDerived(slot, frame_.slots_[slot].integer == value, source)) return;
+  frame_.slots_[slot].integer = value;
+}
+
+void RequestBuilder::DeriveString(std::string_view path, std::string_view value,
+                                  AttributeSource source) {
+  const uint32_t slot = DerivedSlot(path, AcceptsPlainString);
+  if (slot != kNoSlot) DeriveText(slot, value, source);
+}
+
+void RequestBuilder::DeriveText(uint32_t slot, std::string_view value,
+                                AttributeSource source) {
+  const SlotValue& current = frame_.slots_[slot];
+  if (MatchDerived(slot, current.present && frame_.Text(current) == value,
+                   source)) {
+    return;
+  }
+  SlotValue& out = frame_.slots_[slot];
+  out.symbol = frame_.Intern(value);
+  out.text_begin = static_cast<uint32_t>(frame_.text_arena_.size());
+  out.text_size = static_cast<uint32_t>(value.size());
+  frame_.text_arena_.append(value);
+}
+
+void RequestBuilder::DeriveStrings(std::string_view path,
+                                   std::span<const std::string> values,
+                                   bool ordered, AttributeSource source) {
+  const uint32_t slot =
+      DerivedSlot(path, ordered ? AcceptsList : AcceptsSet);
+  if (slot == kNoSlot) return;
+  if (ordered) {
+    std::string joined;
+    for (const std::string& value : values) {
+      joined.push_back(kListSeparator);
+      joined.append(value);
+    }
+    const uint32_t symbol = frame_.Intern(joined);
+    if (MatchDerived(slot, frame_.slots_[slot].symbol == symbol, source)) {
+      return;
+    }
+    frame_.slots_[slot].symbol = symbol;
+    return;
+  }
+  std::vector<uint32_t> symbols;
+  symbols.reserve(values.size());
+  for (const std::string& value : values) {
+    symbols.push_back(frame_.Intern(value));
+  }
+  std::sort(symbols.begin(), symbols.end());
+  symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+  const std::span<const uint32_t> current = frame_.Set(frame_.slots_[slot]);
+  if (MatchDerived(slot,
+                   std::equal(current.begin(), current.end(), symbols.begin(),
+                              symbols.end()),
+                   source)) {
+    return;
+  }
+  SlotValue& out = frame_.slots_[slot];
+  out.set_begin = static_cast<uint32_t>(frame_.set_pool_.size());
+  out.set_size = static_cast<uint32_t>(symbols.size());
+  frame_.set_pool_.insert(frame_.set_pool_.end(), symbols.begin(),
+                          symbols.end());
+}
+
+void RequestBuilder::Reject(std::string reason) {
+  std::vector<std::string>& rejections = frame_.rejections_;
+  if (std::find(rejections.begin(), rejections.end(), reason) ==
+      rejections.end()) {
+    rejections.push_back(std::move(reason));
+  }
+}
+
+// Sets each `meta.source.<path>` to the provenance of `<path>`. A request
+// may give one only with the value Verdict derives.
+void RequestBuilder::FillProvenance() {
+  for (const ProvenanceSlot& provenance : program_.provenance) {
+    const SlotValue& target = frame_.slots_[provenance.target];
+    if (!target.present) {
+      if (frame_.slots_[provenance.slot].present) AddConflict(provenance.slot);
+      continue;
+    }
+    DeriveText(provenance.slot, SourceName(target.source),
+               AttributeSource::kVerdict);
+  }
+}
+
 void RequestBuilder::JoinRecord(const DataJoin& join, const DataRecord& record) {
   for (const DataValue& value : record.values) {
     SlotValue& slot = frame_.slots_[value.slot];
@@ -286,10 +441,11 @@ void RequestBuilder::JoinRecord(const DataJoin& join, const DataRecord& record) 
       } else {
         equal = slot.integer == value.integer;
       }
-      if (!equal) frame_.conflicts_.push_back(program_.slots[value.slot].path);
+      if (!equal) AddConflict(value.slot);
       continue;
     }
     slot.present = true;
+    slot.source = AttributeSource::kData;
     slot.integer = value.integer;
     slot.symbol = value.symbol;
     if (type == Type::kString || type == Type::kIp || type == Type::kCidr) {
@@ -304,6 +460,20 @@ void RequestBuilder::JoinRecord(const DataJoin& join, const DataRecord& record) 
                               value.elements.end());
     }
   }
+}
+
+absl::Status RequestBuilder::VerifyTokens(int64_t now_unix_seconds) {
+  const Presentation& presentation = frame_.presentation_;
+  if (program_.token_source != nullptr) {
+    program_.token_source->Apply(presentation, now_unix_seconds, *this);
+    return absl::OkStatus();
+  }
+  if (presentation.tokens.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "the request presents ", presentation.tokens.size(),
+      " token(s), but the policies were compiled without a trust file, so "
+      "no token can be verified; put trust.json beside the policies, or "
+      "send the request without \"tokens\""));
 }
 
 void RequestBuilder::Finish(int64_t now_unix_seconds) {
@@ -338,8 +508,10 @@ void RequestBuilder::Finish(int64_t now_unix_seconds) {
       !frame_.slots_[program_.env_now_slot].present) {
     SlotValue& now = frame_.slots_[program_.env_now_slot];
     now.present = true;
+    now.source = AttributeSource::kVerdict;
     now.integer = now_unix_seconds;
   }
+  if (!program_.provenance.empty()) FillProvenance();
 }
 
 }  // namespace verdict

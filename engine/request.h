@@ -19,14 +19,31 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "engine/presentation.h"
 #include "engine/program.h"
 
 namespace verdict {
 
+// Where an attribute's value came from: its provenance, which policies read
+// as `meta.source.<attribute>` (see SourceName).
+enum class AttributeSource : uint8_t {
+  kRequest,      // a plain attribute of the request, not verified by Verdict
+  kData,         // joined from entity data
+  kIdJag,        // a verified ID-JAG
+  kAccessToken,  // a verified JWT access token (RFC 9068)
+  kEar,          // a verified EAR attestation result
+  kVerdict,      // set by Verdict itself, such as token.verified = false
+};
+
+// Returns the provenance name: "attribute", "data", "id-jag",
+// "access_token", "ear" or "verdict".
+std::string_view SourceName(AttributeSource source);
+
 // The value of one attribute slot in a request.
 struct SlotValue {
   bool present = false;
-  bool given = false;  // set by the request itself, present or null
+  bool given = false;  // set by the request or a token, present or null
+  AttributeSource source = AttributeSource::kRequest;
   int64_t integer = 0;        // bool, int, timestamp, duration
   uint32_t symbol = kNoSymbol;  // string and list<string>, interned
   uint32_t text_begin = 0;    // string bytes in Frame::text_arena
@@ -55,8 +72,14 @@ class Frame {
   }
   // Returns the text of a symbol from this frame's program or request.
   std::string_view SymbolText(uint32_t symbol) const;
-  // Attribute paths whose request value contradicts entity data.
+  // Attribute paths given two different values: by the request and by
+  // entity data or a verified token, or by two tokens.
   const std::vector<std::string>& conflicts() const { return conflicts_; }
+  // Reasons the request is denied before evaluation, such as
+  // "token_invalid:aud" for a token that failed verification.
+  const std::vector<std::string>& rejections() const { return rejections_; }
+  // The tokens the request carried and the facts that bind them.
+  const Presentation& presentation() const { return presentation_; }
 
   // Scratch buffers of DecodeJsonRequest, kept so that decoding allocates
   // nothing once they have grown. The views point into the last request.
@@ -134,6 +157,8 @@ class Frame {
   absl::flat_hash_set<uint32_t, DynamicSymbolHash, DynamicSymbolEq>
       dynamic_symbols_{0, DynamicSymbolHash{this}, DynamicSymbolEq{this}};
   std::vector<std::string> conflicts_;
+  std::vector<std::string> rejections_;
+  Presentation presentation_;
   // A list's joined elements, or an ancestors key "<type>::<id>".
   std::string scratch_text_;
   JsonScratch json_scratch_;
@@ -162,6 +187,32 @@ class RequestBuilder {
   // Marks `path` as explicitly absent (a JSON null).
   absl::Status SetNull(std::string_view path);
 
+  // Attributes established by a verified token or by Verdict itself, set
+  // after the request's own attributes. A path the schema does not declare
+  // is ignored. A value that differs from one the request or an earlier
+  // token gave denies the request with attribute_conflict:<path>; an equal
+  // value is kept and takes `source`. A declared type that cannot hold the
+  // value denies the request with attribute_type:<path>.
+  void DeriveBool(std::string_view path, bool value, AttributeSource source);
+  // For int, timestamp (Unix seconds) and duration (seconds) slots.
+  void DeriveInt(std::string_view path, int64_t value, AttributeSource source);
+  void DeriveString(std::string_view path, std::string_view value,
+                    AttributeSource source);
+  // A set<string> (`ordered` false) or a list<string> (`ordered` true).
+  void DeriveStrings(std::string_view path, std::span<const std::string> values,
+                     bool ordered, AttributeSource source);
+  // Denies the request before evaluation, with `reason` among the reasons.
+  void Reject(std::string reason);
+
+  // The tokens the request presents; wire decoders fill it.
+  Presentation& presentation() { return frame_.presentation_; }
+
+  // Verifies the presented tokens with the program's TokenSource and sets
+  // the attributes they establish. Call after the request's own attributes
+  // and before Finish. Returns INVALID_ARGUMENT when the request presents
+  // tokens but the program was compiled without a trust file.
+  absl::Status VerifyTokens(int64_t now_unix_seconds);
+
   // Joins entity data records into groups keyed by `<group>.id`, recording a
   // conflict for every attribute the request gives with a different value,
   // and fills `env.now` with `now_unix_seconds` when the request has none.
@@ -179,6 +230,16 @@ class RequestBuilder {
   ABSL_ATTRIBUTE_NOINLINE absl::Status LookupError(
       std::string_view path, absl::FunctionRef<std::string()> describe_given,
       uint32_t slot);
+  // Returns the slot of a derived attribute, or kNoSlot when the schema
+  // does not declare it or its type cannot hold the value (then the request
+  // is rejected).
+  uint32_t DerivedSlot(std::string_view path, bool (*accepts)(Type));
+  // Keeps `source` when the slot already holds an equal value, or records
+  // a conflict. Returns false when the slot was empty and must be filled.
+  bool MatchDerived(uint32_t slot, bool equal, AttributeSource source);
+  void DeriveText(uint32_t slot, std::string_view value, AttributeSource source);
+  void AddConflict(uint32_t slot);
+  void FillProvenance();
   void JoinRecord(const DataJoin& join, const DataRecord& record);
   // Parses a timestamp, decimal, ip or cidr value given as text into its
   // slot. Out of line, so that SetString stays small for plain strings.

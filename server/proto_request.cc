@@ -1,6 +1,7 @@
 #include "server/proto_request.h"
 
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -43,13 +44,74 @@ class ProtoDecoder {
           !s.ok()) {
         return s;
       }
+      if (absl::Status s = DecodePresentationFacts(request.context());
+          !s.ok()) {
+        return s;
+      }
     }
+    if (absl::Status s = DecodeTokens(request); !s.ok()) return s;
     return DecodeAttributeGroups(request);
   }
 
-  void Finish(int64_t now_unix_seconds) { builder_.Finish(now_unix_seconds); }
+  absl::Status Finish(int64_t now_unix_seconds) {
+    if (absl::Status s = builder_.VerifyTokens(now_unix_seconds); !s.ok()) {
+      return s;
+    }
+    builder_.Finish(now_unix_seconds);
+    return absl::OkStatus();
+  }
 
  private:
+  // Reads the context properties that bind tokens to this presentation.
+  absl::Status DecodePresentationFacts(const v1::Context& context) {
+    Presentation& presentation = builder_.presentation();
+    const auto& fields = context.properties().fields();
+    for (auto [name, fact] :
+         {std::pair{"client_authenticated_id",
+                    &presentation.client_authenticated_id},
+          std::pair{"dpop_jkt", &presentation.dpop_jkt},
+          std::pair{"expected_nonce", &presentation.expected_nonce}}) {
+      auto it = fields.find(name);
+      if (it == fields.end() ||
+          it->second.kind_case() == v1::Value::KIND_NOT_SET) {
+        continue;
+      }
+      if (it->second.kind_case() != v1::Value::kStringValue) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "request attribute context.", name, " must be a string value"));
+      }
+      *fact = it->second.string_value();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status DecodeTokens(const v1::DecideRequest& request) {
+    if (request.tokens_size() > static_cast<int>(kMaxPresentedTokens)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the request has ", request.tokens_size(),
+          " tokens; present at most ", kMaxPresentedTokens));
+    }
+    std::vector<PresentedToken>& tokens = builder_.presentation().tokens;
+    for (int i = 0; i < request.tokens_size(); ++i) {
+      const v1::Token& token = request.tokens(i);
+      const std::string& kind = token.kind();
+      if (!kind.empty() && kind != "id-jag" && kind != "access_token" &&
+          kind != "attestation") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tokens[", i, "].kind \"", kind,
+            "\" is not a token kind; use id-jag, access_token or "
+            "attestation, or leave it empty to detect the kind from the typ "
+            "header"));
+      }
+      if (token.jwt().empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tokens[", i, "].jwt is empty; give the compact JWS"));
+      }
+      tokens.push_back(PresentedToken{kind, token.jwt(), /*compact=*/true});
+    }
+    return absl::OkStatus();
+  }
+
   // Decodes `type`, `id` and the properties of a subject or resource.
   absl::Status DecodeEntity(absl::string_view group, const std::string& type,
                             const std::string& id,
@@ -188,8 +250,7 @@ absl::Status DecodeDecideRequest(const Program& program,
   frame.Reset(program);
   ProtoDecoder decoder(program, frame);
   if (absl::Status s = decoder.Decode(request); !s.ok()) return s;
-  decoder.Finish(now_unix_seconds);
-  return absl::OkStatus();
+  return decoder.Finish(now_unix_seconds);
 }
 
 }  // namespace verdict::server

@@ -120,7 +120,7 @@ TEST_F(EngineTest, RequestContradictingDataFailsClosed) {
   Decision decision = Decide(
       R"({"subject": {"id": "bob", "properties": {"roles": ["admin"]}}})");
   EXPECT_FALSE(decision.permit);
-  EXPECT_TRUE(decision.conflict);
+  EXPECT_TRUE(decision.rejected);
   EXPECT_THAT(DecisionReasons(*program_, frame_, decision),
               ElementsAre("attribute_conflict:subject.roles"));
   // Agreeing with the data is fine.

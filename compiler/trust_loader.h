@@ -1,0 +1,33 @@
+// Loading the trust file that is compiled with a policy set.
+
+#ifndef VERDICT_COMPILER_TRUST_LOADER_H_
+#define VERDICT_COMPILER_TRUST_LOADER_H_
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "engine/program.h"
+
+namespace verdict::compiler {
+
+// Loads `trust_file`, or `<policy_dir>/trust.json` when `trust_file` is
+// empty and that file exists, into `program.token_source`, so that requests
+// can present tokens. Checks that every attribute the schema declares and
+// token verification sets has the type verification gives it, and that
+// without a trust file the schema declares none of token.verified,
+// tee.verified and client.binding_ok, which only verification sets.
+// `on_file` receives the trust file and the key and certificate files it
+// names, for the revision hash. Problems are appended to `errors` as
+// "file: error: message" lines and counted in `error_count`.
+absl::Status LoadTrust(
+    const std::string& policy_dir, const std::string& trust_file,
+    Program& program,
+    const std::function<void(std::string_view, std::string_view)>& on_file,
+    std::string& errors, size_t& error_count);
+
+}  // namespace verdict::compiler
+
+#endif  // VERDICT_COMPILER_TRUST_LOADER_H_

@@ -1,0 +1,107 @@
+#include "tokens/token_source.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "engine/request.h"
+#include "tokens/claim_attributes.h"
+
+namespace verdict::tokens {
+namespace {
+
+AttributeSource SourceOf(TokenKind kind) {
+  switch (kind) {
+    case TokenKind::kIdJag: return AttributeSource::kIdJag;
+    case TokenKind::kAccessToken: return AttributeSource::kAccessToken;
+    case TokenKind::kAttestation: return AttributeSource::kEar;
+  }
+  return AttributeSource::kRequest;
+}
+
+std::optional<std::string> ToString(std::optional<std::string_view> view) {
+  if (!view) return std::nullopt;
+  return std::string(*view);
+}
+
+void SetAttribute(const ClaimAttribute& attribute, AttributeSource source,
+                  RequestBuilder& builder) {
+  switch (attribute.kind) {
+    case AttributeKind::kBool:
+      builder.DeriveBool(attribute.path, attribute.boolean, source);
+      return;
+    case AttributeKind::kInt:
+      builder.DeriveInt(attribute.path, attribute.integer, source);
+      return;
+    case AttributeKind::kString:
+      builder.DeriveString(attribute.path, attribute.text, source);
+      return;
+    case AttributeKind::kStringSet:
+    case AttributeKind::kStringList:
+      builder.DeriveStrings(attribute.path, attribute.elements,
+                            attribute.kind == AttributeKind::kStringList,
+                            source);
+      return;
+  }
+}
+
+}  // namespace
+
+TrustedTokenSource::TrustedTokenSource(TrustConfig config)
+    : verifier_(std::move(config)) {}
+
+void TrustedTokenSource::Apply(const Presentation& presentation, int64_t now,
+                               RequestBuilder& builder) const {
+  const PresentationContext context{
+      ToString(presentation.client_authenticated_id),
+      ToString(presentation.dpop_jkt), ToString(presentation.expected_nonce)};
+  if (presentation.client_authenticated_id) {
+    builder.DeriveString("client.authenticated_id",
+                         *presentation.client_authenticated_id,
+                         AttributeSource::kRequest);
+  }
+  bool identity = false;
+  bool attestation = false;
+  for (const PresentedToken& presented : presentation.tokens) {
+    if (!presented.compact) {
+      builder.Reject("token_invalid:format");
+      continue;
+    }
+    const std::optional<TokenKind> kind =
+        presented.kind.empty() ? DetectKind(presented.jwt)
+                               : ParseTokenKind(presented.kind);
+    if (!kind) {
+      builder.Reject("token_invalid:typ");
+      continue;
+    }
+    const VerifyResult result =
+        verifier_.Verify(*kind, presented.jwt, context, now);
+    if (!result.ok()) {
+      builder.Reject(result.failure.reason());
+      continue;
+    }
+    const VerifiedToken& token = *result.token;
+    const AttributeSource source = SourceOf(*kind);
+    for (const ClaimAttribute& attribute : token.attributes) {
+      SetAttribute(attribute, source, builder);
+    }
+    if (*kind == TokenKind::kAttestation) {
+      attestation = true;
+      builder.DeriveInt("tee.age", now - token.issued_at, source);
+    } else {
+      identity = true;
+      builder.DeriveInt("token.age", now - token.issued_at, source);
+      // The verifier rejects an ID-JAG whose client_id is not the
+      // authenticated client; an access token has no such binding.
+      builder.DeriveBool("client.binding_ok", true, source);
+    }
+  }
+  if (!identity) {
+    builder.DeriveBool("token.verified", false, AttributeSource::kVerdict);
+  }
+  if (!attestation) {
+    builder.DeriveBool("tee.verified", false, AttributeSource::kVerdict);
+  }
+}
+
+}  // namespace verdict::tokens
