@@ -111,7 +111,7 @@ std::optional<bool> BoolValue(const json* value) {
   return value->get<bool>();
 }
 
-// Accepts JSON integers that fit in int64_t; floats are rejected.
+// Accepts JSON integers that fit in int64_t, and no floats.
 std::optional<int64_t> IntValue(const json* value) {
   if (value == nullptr || !value->is_number_integer()) return std::nullopt;
   if (value->is_number_unsigned() &&
