@@ -475,6 +475,15 @@ TEST_F(S3TokenValidation, S3_o_ExpiredBeyondSkewRejected) {
   ExpectUnverified(*program_, "token.verified");
 }
 
+TEST_F(S3TokenValidation, S3_o_ExpBeforeIatIsTokenInvalid) {
+  json claims = Jag0Claims();
+  claims["exp"] = kNow - 61;
+  EXPECT_EQ(Describe(DecideJag(JagWithClaims(claims))),
+            "DENY token_invalid:lifetime");
+  ExpectAbsent(*program_, kJagAttributes);
+  ExpectUnverified(*program_, "token.verified");
+}
+
 TEST_F(S3TokenValidation, S3_p_ExpiredWithinSkewPermits) {
   json claims = Jag0Claims();
   claims["iat"] = kNow - 200;
