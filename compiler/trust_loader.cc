@@ -19,10 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Attributes that only a verified token sets.
-constexpr std::string_view kVerifiedOnly[] = {
-    "token.verified", "tee.verified", "client.binding_ok"};
-
 std::optional<std::string> ReadBytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
@@ -83,17 +79,9 @@ absl::Status LoadTrust(
     std::error_code error;
     if (fs::exists(beside, error)) path = beside;
   }
-  if (path.empty()) {
-    for (std::string_view verified_only : kVerifiedOnly) {
-      if (program.FindSlot(verified_only) == kNoSlot) continue;
-      absl::StrAppend(&errors, policy_dir, ": error: the schema declares ",
-                      ToAbsl(verified_only),
-                      ", which only token verification sets, but there is "
-                      "no trust file; put trust.json beside the policies\n");
-      ++error_count;
-    }
-    return absl::OkStatus();
-  }
+  // Without a trust file, token-derived attributes such as token.verified
+  // are plain attributes that the PEP vouches for.
+  if (path.empty()) return absl::OkStatus();
   std::optional<std::string> text = ReadBytes(path);
   if (!text) {
     return absl::NotFoundError(absl::StrCat(

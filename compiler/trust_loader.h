@@ -16,9 +16,8 @@ namespace verdict::compiler {
 // Loads `trust_file`, or `<policy_dir>/trust.json` when `trust_file` is
 // empty and that file exists, into `program.token_source`, so that requests
 // can present tokens. Checks that every attribute the schema declares and
-// token verification sets has the type verification gives it, and that
-// without a trust file the schema declares none of token.verified,
-// tee.verified and client.binding_ok, which only verification sets.
+// token verification sets has the type verification gives it. Without a
+// trust file, those attributes are plain ones that the PEP vouches for.
 // `on_file` receives the trust file and the key and certificate files it
 // names, for the revision hash. Problems are appended to `errors` as
 // "file: error: message" lines and counted in `error_count`.
