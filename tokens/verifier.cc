@@ -81,7 +81,21 @@ std::optional<TokenFailure> SelectKeys(const json& header,
                                        const IssuerTrust& trust, int64_t now,
                                        SelectedKeys* selected) {
   const bool has_jwk = header.contains("jwk");
-  if (auto x5c = header.find("x5c"); x5c != header.end()) {
+  // The chain is the x5c header, or the x5c member of the header jwk
+  // (RFC 7517 §4.7), where Trustee puts it. Given twice, both must agree.
+  const json* x5c = nullptr;
+  if (auto outer = header.find("x5c"); outer != header.end()) x5c = &*outer;
+  if (has_jwk && header["jwk"].is_object()) {
+    const json& jwk = header["jwk"];
+    if (auto inner = jwk.find("x5c"); inner != jwk.end()) {
+      if (x5c != nullptr && *x5c != *inner) {
+        return Fail("untrusted_key",
+                    "the x5c header and the x5c of the header jwk differ");
+      }
+      x5c = &*inner;
+    }
+  }
+  if (x5c != nullptr) {
     if (trust.x5c_roots == nullptr) {
       return Fail("untrusted_key",
                   absl::StrCat("the token carries x5c but no x5c_root is "

@@ -77,6 +77,34 @@ TEST_F(VerifierTest, Ear0VerifiesThroughX5c) {
   EXPECT_EQ(result.token->claims["submods"]["cpu0"]["ear.status"], "affirming");
 }
 
+TEST_F(VerifierTest, EarVerifiesWithX5cOnlyInsideHeaderJwk) {
+  json header = EarHeader(keys_->trustee_leaf.get());
+  header.erase("x5c");
+  ASSERT_TRUE(header["jwk"].contains("x5c"));
+  VerifyResult result = VerifyAs(
+      kEar, MakeToken(header, EarTdx0Claims(), keys_->trustee_leaf_key.get()));
+  ASSERT_TRUE(result.ok()) << result.failure.detail;
+  EXPECT_EQ(result.token->issuer, kTrustee);
+}
+
+TEST_F(VerifierTest, EarX5cInsideJwkMustChainToConfiguredRoot) {
+  json header = EarHeader(keys_->rogue_leaf.get());
+  header.erase("x5c");
+  ExpectRejected(kEar,
+                 MakeToken(header, EarTdx0Claims(),
+                           keys_->trustee_leaf_key.get()),
+                 "untrusted_key");
+}
+
+TEST_F(VerifierTest, EarX5cHeaderAndJwkX5cMustAgree) {
+  json header = EarHeader(keys_->trustee_leaf.get());
+  header["jwk"]["x5c"] = {CertificateBase64(keys_->rogue_leaf.get())};
+  ExpectRejected(kEar,
+                 MakeToken(header, EarTdx0Claims(),
+                           keys_->trustee_leaf_key.get()),
+                 "untrusted_key");
+}
+
 TEST_F(VerifierTest, EarX5cMustChainToConfiguredRoot) {
   ExpectRejected(kEar,
                  MakeToken(EarHeader(keys_->rogue_leaf.get()), EarTdx0Claims(),
