@@ -85,8 +85,8 @@ absl::Status LoadTrust(
   std::optional<std::string> text = ReadBytes(path);
   if (!text) {
     return absl::NotFoundError(absl::StrCat(
-        "cannot read the trust file ", path.string(),
-        "; check that it exists and is readable"));
+        "trust file ", path.string(),
+        " not found or not readable; check the path and its permissions"));
   }
   on_file(absl::StrCat("trust/", path.filename().string()), *text);
   HashReferencedFiles(path, *text, on_file);

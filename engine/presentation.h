@@ -4,8 +4,8 @@
 // The engine decodes a request's `tokens` and the facts that bind them (the
 // client the PEP authenticated, its DPoP key, a nonce) into a Presentation.
 // A TokenSource, built from the trust file the policies were compiled with,
-// verifies the tokens and sets the attributes they establish; the engine
-// itself knows nothing of JOSE.
+// verifies the tokens and sets the attributes they establish. The engine
+// itself has no JOSE code.
 
 #ifndef VERDICT_ENGINE_PRESENTATION_H_
 #define VERDICT_ENGINE_PRESENTATION_H_
@@ -23,7 +23,7 @@ class RequestBuilder;
 inline constexpr size_t kMaxPresentedTokens = 8;
 
 // One token of a request. The views point into the request and are valid
-// until the frame that holds them decodes the next request.
+// until the frame that contains them decodes the next request.
 struct PresentedToken {
   // "id-jag", "access_token" or "attestation"; empty to detect the kind from
   // the `typ` header.
@@ -56,7 +56,7 @@ struct Presentation {
 
 // Verifies presented tokens and sets the attributes they establish.
 // Implementations are immutable and thread-safe: one is shared by every
-// request decided against the program that holds it.
+// request decided against the program that owns it.
 class TokenSource {
  public:
   virtual ~TokenSource() = default;

@@ -20,7 +20,7 @@ namespace verdict::tokens {
 // and tee.verified are false when no token of that family verified.
 //
 // Thread-safe; the caches of the verifier are shared by all requests
-// decided against the program that holds this source.
+// decided against the program that owns this source.
 class TrustedTokenSource final : public TokenSource {
  public:
   explicit TrustedTokenSource(TrustConfig config);
