@@ -4,7 +4,8 @@
 //   policies/keys/idp.jwks.json      public JWK Set of the IdP (ID-JAGs)
 //   policies/keys/as.jwks.json       public JWK Set of the AS (access tokens)
 //   policies/certs/trustee-root.pem  the Trustee root certificate
-//   cases/*.json                     requests carrying tokens signed now
+//   cases/*.json                     requests carrying tokens signed on this
+//   run
 //
 // policies/trust.json names these files and is not written here. The
 // private keys exist only in memory while the program runs, so the tokens
@@ -59,16 +60,16 @@ std::string RepeatHex(const std::string& pair, int count) {
   return hex;
 }
 
-// The TDX launch measurement that agent-reads-sales.verdict knows, and the
+// The TDX launch measurement that agent-reads-sales.verdict lists, and the
 // SEV-SNP measurement that key-release.verdict expects.
 std::string AgentMrtd() { return RepeatHex("ab", 48); }
 std::string K1GuestMeasurement() { return RepeatHex("5e", 48); }
 
-// The nonce the key broker or gateway asked the TDX guest to attest.
+// The nonce that the S1 requests expect the TDX guest's attestation to carry.
 constexpr char kTdxNonce[] = "n-123";
 
-// Keys and certificates of one run. PublicKey holds the whole EVP_PKEY,
-// private half included, and is never written out.
+// Keys and certificates of one run. Each PublicKey (a shared EVP_PKEY) also
+// contains the private key. Only public keys and certificates are written.
 struct Keys {
   PublicKey idp = GenerateKey("P-256");     // kid idp-1, ES256
   PublicKey sales_as = GenerateKey("RSA");  // kid as-1, RS256
@@ -468,7 +469,7 @@ int Run(const std::filesystem::path& example_dir) {
   const Keys keys = MakeKeys();
 
   // The IdP's JWK Set has no "alg": trust.json binds idp-1 to ES256, as it
-  // must for IdPs that publish keys without one. The AS states "alg".
+  // must for IdPs that publish keys without one. The AS key sets "alg".
   WriteFile(
       (policies / "keys" / "idp.jwks.json").string(),
       json{{"keys", {PublicJwk(keys.idp.get(), "idp-1", "")}}}.dump(2) + "\n");
