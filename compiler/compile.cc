@@ -159,8 +159,9 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
                                    *program, hash_data, data_errors,
                                    data_error_count);
     if (!links.ok()) return links;
-    absl::Status trust = LoadTrust(policy_dir, options.trust_file, *program,
-                                   hash_data, data_errors, data_error_count);
+    absl::Status trust =
+        LoadTrust(policy_dir, options.trust_file, options.replay_cache,
+                  *program, hash_data, data_errors, data_error_count);
     if (!trust.ok()) return trust;
     if (data_error_count == 0) {
       const size_t budget =

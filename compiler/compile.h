@@ -11,6 +11,10 @@
 #include "absl/status/statusor.h"
 #include "engine/program.h"
 
+namespace verdict::tokens {
+class ReplayCache;
+}  // namespace verdict::tokens
+
 namespace verdict::compiler {
 
 // Budgets for untrusted policy input. An exceeded file-count or data-size
@@ -32,6 +36,10 @@ struct CompileOptions {
   // The trust file for the tokens requests present; empty to use
   // `<policy_dir>/trust.json` when it exists.
   std::string trust_file;
+  // The jtis seen so far, shared by the programs a server compiles in turn
+  // so that a reload does not forget them; null gives each compilation its
+  // own.
+  std::shared_ptr<tokens::ReplayCache> replay_cache;
 };
 
 struct Compilation {

@@ -70,7 +70,7 @@ void HashReferencedFiles(
 
 absl::Status LoadTrust(
     const std::string& policy_dir, const std::string& trust_file,
-    Program& program,
+    std::shared_ptr<tokens::ReplayCache> replay_cache, Program& program,
     const std::function<void(std::string_view, std::string_view)>& on_file,
     std::string& errors, size_t& error_count) {
   fs::path path = trust_file;
@@ -110,8 +110,8 @@ absl::Status LoadTrust(
                     "; declare it with that type\n");
     ++error_count;
   }
-  program.token_source =
-      std::make_shared<tokens::TrustedTokenSource>(*std::move(config));
+  program.token_source = std::make_shared<tokens::TrustedTokenSource>(
+      *std::move(config), std::move(replay_cache));
   return absl::OkStatus();
 }
 

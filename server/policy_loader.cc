@@ -7,9 +7,22 @@
 #include "absl/strings/str_split.h"
 #include "engine/program.h"
 #include "server/log.h"
+#include "tokens/token_cache.h"
+#include "tokens/trust_config.h"
 
 namespace verdict::server {
 namespace {
+
+// Gives the loader one replay cache for every program it compiles, so that
+// a one-time token seen before a reload is still rejected after it. The
+// capacity follows the trust file of the latest compilation.
+compiler::CompileOptions WithReplayCache(compiler::CompileOptions options) {
+  if (options.replay_cache == nullptr) {
+    options.replay_cache = std::make_shared<tokens::ReplayCache>(
+        tokens::TrustConfig{}.replay_cache_capacity);
+  }
+  return options;
+}
 
 // Logs every non-empty line of the compiler's rendered diagnostics as its
 // own log line, so each keeps a timestamp and level.
@@ -27,7 +40,7 @@ PolicyLoader::PolicyLoader(std::string policy_dir, std::string data_dir,
     : policy_dir_(std::move(policy_dir)),
       data_dir_(std::move(data_dir)),
       store_(store),
-      options_(options) {}
+      options_(WithReplayCache(std::move(options))) {}
 
 absl::StatusOr<std::string> PolicyLoader::Load() {
   absl::StatusOr<compiler::Compilation> compiled =

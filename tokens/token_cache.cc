@@ -50,6 +50,11 @@ void ReplayCache::DropExpired(int64_t now) {
   }
 }
 
+void ReplayCache::set_capacity(size_t capacity) {
+  absl::MutexLock lock(&mutex_);
+  capacity_ = capacity;
+}
+
 ReplayCheck ReplayCache::Check(ReplayMode mode, std::string_view issuer,
                                std::string_view jti, std::string_view client,
                                int64_t expires_at, int64_t now) {

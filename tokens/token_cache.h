@@ -81,6 +81,11 @@ class ReplayCache {
   ReplayCache(const ReplayCache&) = delete;
   ReplayCache& operator=(const ReplayCache&) = delete;
 
+  // Changes the capacity, as a reloaded trust file may. Pairs beyond a
+  // smaller capacity stay until they expire; new ones are rejected until
+  // then.
+  void set_capacity(size_t capacity);
+
   // Checks and records one use. `client` identifies the presenter for
   // kSameClient. `expires_at` is the first second at which the token is no
   // longer accepted; the pair is forgotten then. Mode kNone always accepts
@@ -99,8 +104,8 @@ class ReplayCache {
 
   void DropExpired(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
-  const size_t capacity_;
   mutable absl::Mutex mutex_;
+  size_t capacity_ ABSL_GUARDED_BY(mutex_);
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mutex_);
   // (expires_at, key) for every entry, oldest expiry first.
   std::set<std::pair<int64_t, std::string>> by_expiry_ ABSL_GUARDED_BY(mutex_);

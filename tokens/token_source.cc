@@ -47,8 +47,10 @@ void SetAttribute(const ClaimAttribute& attribute, AttributeSource source,
 
 }  // namespace
 
-TrustedTokenSource::TrustedTokenSource(TrustConfig config)
-    : verifier_(std::move(config)) {}
+TrustedTokenSource::TrustedTokenSource(
+    TrustConfig config, std::shared_ptr<ReplayCache> replay_cache)
+    : verifier_(std::move(config), SystemClockSeconds,
+                std::move(replay_cache)) {}
 
 void TrustedTokenSource::Apply(const Presentation& presentation, int64_t now,
                                RequestBuilder& builder) const {

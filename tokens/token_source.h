@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "engine/presentation.h"
+#include "tokens/token_cache.h"
 #include "tokens/trust_config.h"
 #include "tokens/verifier.h"
 
@@ -23,7 +24,10 @@ namespace verdict::tokens {
 // decided against the program that owns this source.
 class TrustedTokenSource final : public TokenSource {
  public:
-  explicit TrustedTokenSource(TrustConfig config);
+  // `replay_cache` carries the jtis seen across reloads; null makes a new
+  // cache.
+  explicit TrustedTokenSource(TrustConfig config,
+                              std::shared_ptr<ReplayCache> replay_cache);
 
   void Apply(const Presentation& presentation, int64_t now,
              RequestBuilder& builder) const override;

@@ -361,11 +361,17 @@ int64_t SystemClockSeconds() {
       .count();
 }
 
-TokenVerifier::TokenVerifier(TrustConfig config, Clock clock)
+TokenVerifier::TokenVerifier(TrustConfig config, Clock clock,
+                             std::shared_ptr<ReplayCache> replay_cache)
     : config_(std::move(config)),
       clock_(std::move(clock)),
       verified_cache_(config_.verified_cache_capacity),
-      replay_cache_(config_.replay_cache_capacity) {}
+      replay_cache_(replay_cache != nullptr
+                        ? std::move(replay_cache)
+                        : std::make_shared<ReplayCache>(
+                              config_.replay_cache_capacity)) {
+  replay_cache_->set_capacity(config_.replay_cache_capacity);
+}
 
 std::optional<TokenKind> DetectKind(std::string_view compact) {
   // The same limits as a trust file that sets none.
@@ -564,7 +570,7 @@ std::optional<TokenFailure> TokenVerifier::CheckPresentation(
   }
   const std::string& client =
       context.client_authenticated_id.value_or(token.client_id);
-  switch (replay_cache_.Check(mode, token.issuer, token.jti, client,
+  switch (replay_cache_->Check(mode, token.issuer, token.jti, client,
                               token.accept_until, now)) {
     case ReplayCheck::kAccepted:
       return std::nullopt;

@@ -114,7 +114,11 @@ int64_t SystemClockSeconds();
 // Thread-safe: the configuration is immutable and the caches lock.
 class TokenVerifier {
  public:
-  explicit TokenVerifier(TrustConfig config, Clock clock = SystemClockSeconds);
+  // `replay_cache` lets a verifier built from a reloaded trust file keep
+  // the jtis seen by the one it replaces; null makes a cache of the
+  // configured capacity.
+  explicit TokenVerifier(TrustConfig config, Clock clock = SystemClockSeconds,
+                         std::shared_ptr<ReplayCache> replay_cache = nullptr);
   TokenVerifier(const TokenVerifier&) = delete;
   TokenVerifier& operator=(const TokenVerifier&) = delete;
 
@@ -144,7 +148,7 @@ class TokenVerifier {
   const TrustConfig config_;
   const Clock clock_;
   mutable VerifiedTokenCache verified_cache_;
-  mutable ReplayCache replay_cache_;
+  const std::shared_ptr<ReplayCache> replay_cache_;
 };
 
 }  // namespace verdict::tokens

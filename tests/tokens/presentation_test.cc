@@ -1,6 +1,7 @@
 // How requests present tokens: the JSON envelope and its errors, provenance
 // (meta.source.*), the compile-time checks of a trust file and of the
 // attributes it sets, and requests with tokens but no trust file.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "compiler/compile.h"
 #include "gmock/gmock.h"
 #include "tests/tokens/scenario_fixture.h"
+#include "tokens/token_cache.h"
 
 namespace verdict::tokens::testing {
 namespace {
@@ -236,6 +238,24 @@ TEST_F(PresentationTest, ConditionsMayNotReadThePriorActors) {
   EXPECT_EQ(compilation->program, nullptr);
   EXPECT_THAT(compilation->diagnostics,
               HasSubstr("actor.chain lists prior actors"));
+}
+
+TEST_F(PresentationTest, SharedReplayCacheOutlivesARecompile) {
+  compiler::CompileOptions options;
+  options.replay_cache = std::make_shared<ReplayCache>(16);
+  absl::StatusOr<compiler::Compilation> before =
+      CompileScenarioDirectory("p1", "one-time", {}, options);
+  absl::StatusOr<compiler::Compilation> after =
+      CompileScenarioDirectory("p1", "one-time", {}, options);
+  for (const auto* compilation : {&before, &after}) {
+    ASSERT_TRUE(compilation->ok()) << compilation->status();
+    ASSERT_NE((*compilation)->program, nullptr) << (*compilation)->diagnostics;
+  }
+  const json request = Request({TokenEntry("id-jag", Jag0()), Ear0()});
+
+  EXPECT_TRUE(Decide(*before->program, request).permit);
+  EXPECT_EQ(Describe(Decide(*after->program, request, kNow + 10)),
+            "DENY token_invalid:replay");
 }
 
 TEST_F(PresentationTest, RevisionFollowsTheTrustFileAndItsKeys) {

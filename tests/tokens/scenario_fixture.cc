@@ -18,7 +18,8 @@ std::string RepeatHex(const std::string& pair, int count) {
 
 absl::StatusOr<compiler::Compilation> ScenarioTest::CompileScenarioDirectory(
     const std::string& policies, const std::string& idp_replay,
-    const std::vector<ExtraFile>& extra_files) {
+    const std::vector<ExtraFile>& extra_files,
+    const compiler::CompileOptions& options) {
   const std::string dir = MakeTempDir("scenario_" + policies);
   const std::filesystem::path source =
       std::filesystem::path(VERDICT_SCENARIO_POLICY_DIR) / policies;
@@ -32,8 +33,7 @@ absl::StatusOr<compiler::Compilation> ScenarioTest::CompileScenarioDirectory(
   WriteFile(dir + "/trust.json", TrustFile(dir, idp_replay).dump(2));
   for (const auto& [path, text] : extra_files)
     WriteFile(dir + "/" + path, text);
-  return compiler::CompileDirectory(dir, /*data_dir=*/"",
-                                    compiler::CompileOptions{});
+  return compiler::CompileDirectory(dir, /*data_dir=*/"", options);
 }
 
 std::shared_ptr<const Program> ScenarioTest::CompileScenario(

@@ -52,10 +52,11 @@ class ScenarioTest : public VerifierTest {
       const std::vector<ExtraFile>& extra_files = {});
 
   // Like CompileScenario, but returns the compilation as is, for tests that
-  // expect compile errors.
+  // expect compile errors, and takes the compile options.
   absl::StatusOr<compiler::Compilation> CompileScenarioDirectory(
       const std::string& policies, const std::string& idp_replay,
-      const std::vector<ExtraFile>& extra_files);
+      const std::vector<ExtraFile>& extra_files,
+      const compiler::CompileOptions& options = {});
 
   // Decodes `request` at `now`, evaluates it and returns the decision and
   // its reasons. The attribute values stay in `frame_` until the next call.
