@@ -137,6 +137,55 @@ TEST_F(ProtoRequestTest, WrongTypeNamesPath) {
       << status;
 }
 
+TEST_F(ProtoRequestTest, TokensNeedATrustFile) {
+  v1::DecideRequest request = TeeRequest(kBeyondDouble);
+  v1::Token* token = request.add_tokens();
+  token->set_kind("id-jag");
+  token->set_jwt("eyJhbGciOiJFUzI1NiJ9.e30.c2ln");
+  const absl::Status status = Decode(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("put trust.json beside the policies"),
+            absl::string_view::npos)
+      << status;
+}
+
+TEST_F(ProtoRequestTest, RejectsMalformedTokens) {
+  struct Case {
+    std::string kind;
+    std::string jwt;
+    int copies;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"idjag", "a.b.c", 1, "tokens[0].kind \"idjag\" is not a token kind"},
+      {"id-jag", "", 1, "tokens[0].jwt is empty"},
+      {"", "a.b.c", 9, "present at most 8"},
+  };
+  for (const Case& c : cases) {
+    v1::DecideRequest request;
+    for (int i = 0; i < c.copies; ++i) {
+      v1::Token* token = request.add_tokens();
+      token->set_kind(c.kind);
+      token->set_jwt(c.jwt);
+    }
+    const absl::Status status = Decode(request);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_NE(status.message().find(c.message), absl::string_view::npos)
+        << status;
+  }
+}
+
+TEST_F(ProtoRequestTest, RejectsNonStringPresentationFact) {
+  v1::DecideRequest request = TeeRequest(kBeyondDouble);
+  Field(*request.mutable_context()->mutable_properties(), "dpop_jkt")
+      .set_int_value(5);
+  const absl::Status status = Decode(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("context.dpop_jkt must be a string"),
+            absl::string_view::npos)
+      << status;
+}
+
 TEST_F(ProtoRequestTest, UnknownPropertyIsIgnored) {
   v1::DecideRequest request = TeeRequest(kBeyondDouble);
   Field(*request.mutable_context()->mutable_properties(), "trace_id")
