@@ -6,36 +6,38 @@
 namespace verdict::tokens {
 
 std::shared_ptr<const VerifiedToken> VerifiedTokenCache::Lookup(
-    std::string_view digest, int64_t now) {
+    std::string_view compact, int64_t now) {
   absl::MutexLock lock(&mutex_);
-  auto it = index_.find(ToAbsl(digest));
+  auto it = index_.find(compact);
   if (it == index_.end()) return nullptr;
   if (now >= it->second->expires_at) {
-    entries_.erase(it->second);
+    const EntryList::iterator entry = it->second;
     index_.erase(it);
+    entries_.erase(entry);
     return nullptr;
   }
   entries_.splice(entries_.begin(), entries_, it->second);
   return it->second->token;
 }
 
-void VerifiedTokenCache::Insert(std::string digest,
+void VerifiedTokenCache::Insert(std::string_view compact,
                                 std::shared_ptr<const VerifiedToken> token,
                                 int64_t expires_at) {
   if (capacity_ == 0) return;
   absl::MutexLock lock(&mutex_);
-  if (auto it = index_.find(ToAbsl(digest)); it != index_.end()) {
+  if (auto it = index_.find(compact); it != index_.end()) {
     it->second->token = std::move(token);
     it->second->expires_at = expires_at;
     entries_.splice(entries_.begin(), entries_, it->second);
     return;
   }
   if (entries_.size() >= capacity_) {
-    index_.erase(entries_.back().digest);
+    index_.erase(entries_.back().compact);
     entries_.pop_back();
   }
-  entries_.push_front(Entry{digest, std::move(token), expires_at});
-  index_.emplace(std::move(digest), entries_.begin());
+  entries_.push_front(
+      Entry{std::string(compact), std::move(token), expires_at});
+  index_.emplace(entries_.front().compact, entries_.begin());
 }
 
 size_t VerifiedTokenCache::size() const {

@@ -412,15 +412,14 @@ VerifyResult TokenVerifier::Verify(TokenKind kind, std::string_view compact,
              absl::StrCat("the token has ", compact.size(),
                           " bytes; the limit is ", config_.max_token_bytes)));
   }
-  const std::string digest = Sha256(compact);
   std::shared_ptr<const VerifiedToken> token =
-      verified_cache_.Lookup(digest, now);
+      verified_cache_.Lookup(compact, now);
   if (token == nullptr || token->kind != kind) {
     VerifyResult fresh = VerifyUncached(kind, compact, now);
     if (!fresh.ok()) return fresh;
     token = std::move(fresh.token);
     if (!CheckTimes(*token, now).has_value()) {
-      verified_cache_.Insert(digest, token, token->accept_until);
+      verified_cache_.Insert(compact, token, token->accept_until);
     }
   }
   if (auto failure = CheckTimes(*token, now)) return Rejected(*failure);

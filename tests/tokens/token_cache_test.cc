@@ -37,6 +37,30 @@ TEST(VerifiedTokenCache, EvictsLeastRecentlyUsed) {
   EXPECT_NE(cache.Lookup("d3", 0), nullptr);
 }
 
+TEST(VerifiedTokenCache, MatchesWholeTokenOnly) {
+  // Tokens that differ in one byte of the signature, or where one is a
+  // prefix of the other, are different entries.
+  const std::string token(4096, 'a');
+  std::string other_signature = token;
+  other_signature.back() = 'b';
+  VerifiedTokenCache cache(4);
+  cache.Insert(token, TokenWithJti("a"), 100);
+  EXPECT_EQ(cache.Lookup(other_signature, 0), nullptr);
+  EXPECT_EQ(cache.Lookup(std::string_view(token).substr(0, 4095), 0), nullptr);
+  ASSERT_NE(cache.Lookup(token, 0), nullptr);
+  EXPECT_EQ(cache.Lookup(token, 0)->jti, "a");
+}
+
+TEST(VerifiedTokenCache, KeepsItsOwnCopyOfTheToken) {
+  std::string token = "header.payload.signature";
+  VerifiedTokenCache cache(4);
+  cache.Insert(token, TokenWithJti("a"), 100);
+  const std::string presented_again = token;
+  token.assign(token.size(), 'x');  // The caller's buffer is reused.
+  EXPECT_NE(cache.Lookup(presented_again, 0), nullptr);
+  EXPECT_EQ(cache.Lookup(token, 0), nullptr);
+}
+
 TEST(VerifiedTokenCache, ZeroCapacityStoresNothing) {
   VerifiedTokenCache cache(0);
   cache.Insert("d1", TokenWithJti("a"), 100);
