@@ -8,7 +8,7 @@ namespace verdict::tokens {
 std::shared_ptr<const VerifiedToken> VerifiedTokenCache::Lookup(
     std::string_view compact, int64_t now) {
   absl::MutexLock lock(&mutex_);
-  auto it = index_.find(compact);
+  auto it = index_.find(ToAbsl(compact));
   if (it == index_.end()) return nullptr;
   if (now >= it->second->expires_at) {
     const EntryList::iterator entry = it->second;
@@ -25,19 +25,19 @@ void VerifiedTokenCache::Insert(std::string_view compact,
                                 int64_t expires_at) {
   if (capacity_ == 0) return;
   absl::MutexLock lock(&mutex_);
-  if (auto it = index_.find(compact); it != index_.end()) {
+  if (auto it = index_.find(ToAbsl(compact)); it != index_.end()) {
     it->second->token = std::move(token);
     it->second->expires_at = expires_at;
     entries_.splice(entries_.begin(), entries_, it->second);
     return;
   }
   if (entries_.size() >= capacity_) {
-    index_.erase(entries_.back().compact);
+    index_.erase(ToAbsl(entries_.back().compact));
     entries_.pop_back();
   }
   entries_.push_front(
       Entry{std::string(compact), std::move(token), expires_at});
-  index_.emplace(entries_.front().compact, entries_.begin());
+  index_.emplace(ToAbsl(entries_.front().compact), entries_.begin());
 }
 
 size_t VerifiedTokenCache::size() const {

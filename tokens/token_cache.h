@@ -17,6 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "tokens/trust_config.h"
 
@@ -66,8 +67,10 @@ class VerifiedTokenCache {
   mutable absl::Mutex mutex_;
   EntryList entries_ ABSL_GUARDED_BY(mutex_);
   // The keys view Entry::compact, which a list node keeps in place until
-  // the node is erased, so a key is removed before its entry.
-  absl::flat_hash_map<std::string_view, EntryList::iterator> index_
+  // the node is erased, so a key is removed before its entry. They are
+  // absl::string_view because Debian's Abseil hashes std::string_view with
+  // std::hash, which is slower than Abseil's own string hash.
+  absl::flat_hash_map<absl::string_view, EntryList::iterator> index_
       ABSL_GUARDED_BY(mutex_);
 };
 
