@@ -22,7 +22,7 @@ fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/verdict-fuzz.XXXXXX")}
-fuzzers=(policy json_request proto_request entity_data)
+fuzzers=(policy json_request proto_request entity_data token)
 
 if [[ ! -f $build/CMakeCache.txt ]]; then
   CC=clang CXX=clang++ cmake -G Ninja -S "$root" -B "$build" \
