@@ -1,8 +1,9 @@
-// Decisions on requests that carry verified tokens: acceptance scenario S1
-// (policy P1 of tests/tokens/scenarios/p1, one ID-JAG JAG0 and one TDX
-// attestation result EAR_TDX0, decided at the pinned time kNow), next to
-// the raw OpenSSL cost of the signature checks those tokens need, measured
-// in the same run so that the two can be compared on a noisy machine.
+// Decisions on requests that carry verified tokens, next to the raw OpenSSL
+// cost of the signature checks those tokens need. Both are measured in the
+// same run so that they can be compared on a noisy machine. The request is
+// acceptance scenario S1: policy P1 of tests/tokens/scenarios/p1, one
+// ID-JAG JAG0 and one TDX attestation result EAR_TDX0, decided at the
+// pinned time kNow.
 //
 // Keys, certificates, tokens and the trust file come from the S1 test
 // fixture (tests/tokens/scenario_fixture.h), generated when the program
@@ -126,9 +127,8 @@ class S1Setup : public ScenarioTest {
     request.erase("tokens");
     no_tokens_text = request.dump();
 
-    absl::StatusOr<VerificationKey> idp =
-        ParseJwk(PublicJwk(keys_->idp.get(), "idp-1", "ES256"), std::nullopt,
-                 "idp-1");
+    absl::StatusOr<VerificationKey> idp = ParseJwk(
+        PublicJwk(keys_->idp.get(), "idp-1", "ES256"), std::nullopt, "idp-1");
     if (!idp.ok()) Die(std::string(idp.status().message()));
     idp_public_key = idp->key;
     trustee_leaf_key = keys_->trustee_leaf_key;
@@ -227,8 +227,8 @@ void BM_DecideS1(benchmark::State& state, Mode mode) {
       static_cast<double>(allocations_end - allocations_begin) /
       static_cast<double>(state.iterations());
   auto percentile = [&](double q) {
-    const size_t k = std::min(samples.size() - 1,
-                              static_cast<size_t>(q * samples.size()));
+    const size_t k =
+        std::min(samples.size() - 1, static_cast<size_t>(q * samples.size()));
     std::nth_element(samples.begin(), samples.begin() + k, samples.end());
     return samples[k];
   };
@@ -243,7 +243,8 @@ bool VerifyEs256(EVP_PKEY* key, const SignedParts& parts) {
   const bool ok =
       EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
       EVP_DigestVerify(
-          ctx, reinterpret_cast<const unsigned char*>(parts.der_signature.data()),
+          ctx,
+          reinterpret_cast<const unsigned char*>(parts.der_signature.data()),
           parts.der_signature.size(),
           reinterpret_cast<const unsigned char*>(parts.signing_input.data()),
           parts.signing_input.size()) == 1;
