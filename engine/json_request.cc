@@ -905,6 +905,13 @@ std::string RequestDecoder::ExcerptAt() const {
 
 absl::Status DecodeJsonRequest(const Program& program, std::string_view json,
                                int64_t now_unix_seconds, Frame& frame) {
+  return DecodeJsonRequest(program, json, now_unix_seconds, frame,
+                           TokenStage::kVerify);
+}
+
+absl::Status DecodeJsonRequest(const Program& program, std::string_view json,
+                               int64_t now_unix_seconds, Frame& frame,
+                               TokenStage token_stage) {
   frame.Reset(program);
   Frame::JsonScratch& scratch = frame.json_scratch_;
   scratch.path.clear();
@@ -914,7 +921,7 @@ absl::Status DecodeJsonRequest(const Program& program, std::string_view json,
   RequestDecoder decoder(program, frame, json, scratch);
   absl::Status status = decoder.Decode();
   if (!status.ok()) return status;
-  status = decoder.builder().VerifyTokens(now_unix_seconds);
+  status = decoder.builder().VerifyTokens(now_unix_seconds, token_stage);
   if (!status.ok()) return status;
   decoder.builder().Finish(now_unix_seconds);
   return absl::OkStatus();

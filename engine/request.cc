@@ -462,8 +462,15 @@ void RequestBuilder::JoinRecord(const DataJoin& join, const DataRecord& record) 
   }
 }
 
-absl::Status RequestBuilder::VerifyTokens(int64_t now_unix_seconds) {
+absl::Status RequestBuilder::VerifyTokens(int64_t now_unix_seconds,
+                                          TokenStage stage) {
   const Presentation& presentation = frame_.presentation_;
+  if (stage == TokenStage::kSkip) {
+    if (presentation.tokens.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        "this analysis reads token attributes as plain attributes and "
+        "cannot take a request with \"tokens\"");
+  }
   if (program_.token_source != nullptr) {
     program_.token_source->Apply(presentation, now_unix_seconds, *this);
     return absl::OkStatus();

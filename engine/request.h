@@ -39,6 +39,15 @@ enum class AttributeSource : uint8_t {
 // "access_token", "ear" or "verdict".
 std::string_view SourceName(AttributeSource source);
 
+// Whether decoding runs the program's token verification.
+enum class TokenStage {
+  kVerify,
+  // Treats the attributes tokens set (token.verified, tee.*, ...) as plain
+  // request attributes, and rejects a request with `tokens`. For analyses
+  // that search the attribute space, which cannot sign tokens.
+  kSkip,
+};
+
 // The value of one attribute slot in a request.
 struct SlotValue {
   bool present = false;
@@ -105,7 +114,8 @@ class Frame {
   friend class RequestBuilder;
   friend absl::Status DecodeJsonRequest(const Program& program,
                                         std::string_view json,
-                                        int64_t now_unix_seconds, Frame& frame);
+                                        int64_t now_unix_seconds, Frame& frame,
+                                        TokenStage token_stage);
 
   // Returns the program symbol of `text`, or a request-local symbol above
   // the program's range so that equal unknown strings still compare equal.
@@ -211,7 +221,8 @@ class RequestBuilder {
   // the attributes they establish. Call after the request's own attributes
   // and before Finish. Returns INVALID_ARGUMENT when the request presents
   // tokens but the program was compiled without a trust file.
-  absl::Status VerifyTokens(int64_t now_unix_seconds);
+  absl::Status VerifyTokens(int64_t now_unix_seconds,
+                            TokenStage stage = TokenStage::kVerify);
 
   // Joins entity data records into groups keyed by `<group>.id`, recording a
   // conflict for every attribute the request gives with a different value,
@@ -266,6 +277,11 @@ class RequestBuilder {
 // unless a timestamp is given as an RFC 3339 string.
 absl::Status DecodeJsonRequest(const Program& program, std::string_view json,
                                int64_t now_unix_seconds, Frame& frame);
+
+// DecodeJsonRequest with the token stage chosen.
+absl::Status DecodeJsonRequest(const Program& program, std::string_view json,
+                               int64_t now_unix_seconds, Frame& frame,
+                               TokenStage token_stage);
 
 }  // namespace verdict
 

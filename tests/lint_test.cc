@@ -52,6 +52,20 @@ compiler::LintReport RunLint(const Program& program) {
   return compiler::Lint(program, compiler::AnalysisOptions{});
 }
 
+// With a trust file, decoding sets token.verified and tee.verified to false
+// when no token verifies. Witnesses give those attributes as plain ones, so
+// the policies of the token example still have requests they apply to.
+TEST(LintTest, TokenPoliciesHaveWitnesses) {
+  absl::StatusOr<compiler::Compilation> compiled = compiler::CompileDirectory(
+      std::string(VERDICT_SOURCE_DIR) + "/examples/agent-tokens/policies", "",
+      compiler::CompileOptions{});
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  ASSERT_NE(compiled->program, nullptr) << compiled->diagnostics;
+  ASSERT_NE(compiled->program->token_source, nullptr);
+  compiler::LintReport report = RunLint(*compiled->program);
+  EXPECT_THAT(Summary(*compiled->program, report), IsEmpty());
+}
+
 TEST(LintTest, ContradictoryConditionNeverApplies) {
   auto program = MustCompile(R"(
     schema resource { level: int }
