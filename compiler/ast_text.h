@@ -17,6 +17,11 @@ namespace verdict::compiler {
 // Thread-safe; linear in the size of the AST.
 std::string AstText(const FileAst& ast);
 
+// Returns AstText(ast) with the span of each node and declaration as
+// `@line:column-end_line:end_column`, so that two parsers' ASTs of one
+// source can be compared position for position.
+std::string AstTextWithSpans(const FileAst& ast);
+
 }  // namespace verdict::compiler
 
 #endif  // VERDICT_COMPILER_AST_TEXT_H_
