@@ -347,6 +347,10 @@ Explanation Explain(const Program& program, const Frame& frame,
   out.revision = program.revision;
   if (decision.rejected) {
     out.rejected = true;
+    for (size_t i = 0; i < frame.rejections().size(); ++i) {
+      out.rejections.push_back(RejectionReport{frame.rejections()[i],
+                                               frame.rejection_details()[i]});
+    }
     ExplainConflicts(program, frame, out);
     out.summary = Summary(out);
     return out;

@@ -63,6 +63,13 @@ struct ConflictReport {
   ObservedValue data;     // the value of the joined record
 };
 
+// A reason the request was denied before evaluation, such as a token that
+// failed verification.
+struct RejectionReport {
+  std::string reason;  // "token_invalid:aud"
+  std::string detail;  // what failed, for people
+};
+
 struct Explanation {
   bool permit = false;
   // One sentence: the decision and what decided it, such as `DENY: no
@@ -73,6 +80,7 @@ struct Explanation {
   // True when a token failed verification or an attribute had two values;
   // no policy was then evaluated.
   bool rejected = false;
+  std::vector<RejectionReport> rejections;
   std::vector<ConflictReport> conflicts;
   // Policies whose condition was true, in policy order. For a DENY, permits
   // here applied but were overridden.

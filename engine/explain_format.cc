@@ -97,6 +97,14 @@ Json NotAppliedJson(const PolicyReport& report) {
 std::string ExplanationToText(const Explanation& explanation) {
   std::string out = absl::StrCat(explanation.summary, "\nreasons: ",
                                  absl::StrJoin(explanation.reasons, ", "), "\n");
+  if (!explanation.rejections.empty()) {
+    absl::StrAppend(&out, "\nrejected:\n");
+    for (const RejectionReport& rejection : explanation.rejections) {
+      absl::StrAppend(&out, "  ", rejection.reason,
+                      rejection.detail.empty() ? "" : ": ", rejection.detail,
+                      "\n");
+    }
+  }
   if (!explanation.conflicts.empty()) {
     absl::StrAppend(&out, "\nconflicts with entity data:\n");
     for (const ConflictReport& conflict : explanation.conflicts) {
@@ -138,6 +146,11 @@ Json ExplanationToJson(const Explanation& explanation) {
                              {"request", conflict.request.json},
                              {"data", conflict.data.json}});
   }
+  Json rejections = Json::array();
+  for (const RejectionReport& rejection : explanation.rejections) {
+    rejections.push_back(
+        Json{{"reason", rejection.reason}, {"detail", rejection.detail}});
+  }
   Json applied = Json::array();
   for (const PolicyReport& report : explanation.applied) {
     applied.push_back(PolicyJson(report));
@@ -156,6 +169,7 @@ Json ExplanationToJson(const Explanation& explanation) {
               {"summary", explanation.summary},
               {"reasons", explanation.reasons},
               {"revision", explanation.revision},
+              {"rejections", std::move(rejections)},
               {"conflicts", std::move(conflicts)},
               {"applied", std::move(applied)},
               {"errors", std::move(errors)},

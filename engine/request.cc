@@ -64,6 +64,7 @@ void Frame::Reset(const Program& program) {
   dynamic_symbols_.clear();
   conflicts_.clear();
   rejections_.clear();
+  rejection_details_.clear();
   presentation_.Clear();
   permits.clear();
   forbids.clear();
@@ -402,11 +403,12 @@ void RequestBuilder::DeriveStrings(std::string_view path,
                           symbols.end());
 }
 
-void RequestBuilder::Reject(std::string reason) {
+void RequestBuilder::Reject(std::string reason, std::string detail) {
   std::vector<std::string>& rejections = frame_.rejections_;
   if (std::find(rejections.begin(), rejections.end(), reason) ==
       rejections.end()) {
     rejections.push_back(std::move(reason));
+    frame_.rejection_details_.push_back(std::move(detail));
   }
 }
 

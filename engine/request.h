@@ -87,6 +87,10 @@ class Frame {
   // Reasons the request is denied before evaluation, such as
   // "token_invalid:aud" for a token that failed verification.
   const std::vector<std::string>& rejections() const { return rejections_; }
+  // For each rejection, what failed, for people; may be empty.
+  const std::vector<std::string>& rejection_details() const {
+    return rejection_details_;
+  }
   // The tokens the request carried and the facts that bind them.
   const Presentation& presentation() const { return presentation_; }
 
@@ -168,6 +172,7 @@ class Frame {
       dynamic_symbols_{0, DynamicSymbolHash{this}, DynamicSymbolEq{this}};
   std::vector<std::string> conflicts_;
   std::vector<std::string> rejections_;
+  std::vector<std::string> rejection_details_;
   Presentation presentation_;
   // A list's joined elements, or an ancestors key "<type>::<id>".
   std::string scratch_text_;
@@ -212,7 +217,8 @@ class RequestBuilder {
   void DeriveStrings(std::string_view path, std::span<const std::string> values,
                      bool ordered, AttributeSource source);
   // Denies the request before evaluation, with `reason` among the reasons.
-  void Reject(std::string reason);
+  // `detail` says what failed, for explanations.
+  void Reject(std::string reason, std::string detail = {});
 
   // The tokens the request presents; wire decoders fill it.
   Presentation& presentation() { return frame_.presentation_; }

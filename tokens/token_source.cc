@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "engine/request.h"
 #include "tokens/claim_attributes.h"
 
@@ -64,22 +65,32 @@ void TrustedTokenSource::Apply(const Presentation& presentation, int64_t now,
   }
   bool identity = false;
   bool attestation = false;
-  for (const PresentedToken& presented : presentation.tokens) {
+  for (size_t i = 0; i < presentation.tokens.size(); ++i) {
+    const PresentedToken& presented = presentation.tokens[i];
     if (!presented.compact) {
-      builder.Reject("token_invalid:format");
+      builder.Reject("token_invalid:format",
+                     absl::StrCat("tokens[", i,
+                                  "].jwt is not a string; only the compact "
+                                  "serialization is accepted"));
       continue;
     }
     const std::optional<TokenKind> kind =
         presented.kind.empty() ? DetectKind(presented.jwt)
                                : ParseTokenKind(presented.kind);
     if (!kind) {
-      builder.Reject("token_invalid:typ");
+      builder.Reject("token_invalid:typ",
+                     absl::StrCat("tokens[", i,
+                                  "] has no kind, and its typ header names "
+                                  "none of the token kinds"));
       continue;
     }
     const VerifyResult result =
         verifier_.Verify(*kind, presented.jwt, context, now);
     if (!result.ok()) {
-      builder.Reject(result.failure.reason());
+      const std::string kind_name(TokenKindName(*kind));
+      builder.Reject(result.failure.reason(),
+                     absl::StrCat("tokens[", i, "] (", kind_name,
+                                  "): ", result.failure.detail));
       continue;
     }
     const VerifiedToken& token = *result.token;

@@ -7,6 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "compiler/compile.h"
+#include "engine/evaluator.h"
+#include "engine/explain.h"
 #include "gmock/gmock.h"
 #include "tests/tokens/scenario_fixture.h"
 #include "tokens/token_cache.h"
@@ -156,6 +158,24 @@ TEST_F(PresentationTest, MalformedEnvelopesAreRequestErrors) {
   request["context"]["dpop_jkt"] = 5;
   EXPECT_THAT(DecodeError(request),
               HasSubstr("context.dpop_jkt: expected a string"));
+}
+
+TEST_F(PresentationTest, ExplanationNamesTheFailedToken) {
+  json claims = Jag0Claims();
+  claims["aud"] = "https://as.sales.example";
+  const json request =
+      Request({TokenEntry("id-jag", SignJag(Jag0Header(), claims)), Ear0()});
+  ASSERT_TRUE(DecodeJsonRequest(*program_, request.dump(), kNow, frame_).ok());
+  const Decision decision = Evaluate(*program_, frame_);
+  const Explanation explanation = Explain(*program_, frame_, decision, {});
+
+  EXPECT_TRUE(explanation.rejected);
+  ASSERT_EQ(explanation.rejections.size(), 1u);
+  EXPECT_EQ(explanation.rejections[0].reason, "token_invalid:aud");
+  EXPECT_THAT(explanation.rejections[0].detail,
+              HasSubstr("tokens[0] (id-jag): aud"));
+  EXPECT_THAT(ExplanationToText(explanation),
+              HasSubstr("rejected:\n  token_invalid:aud: tokens[0]"));
 }
 
 TEST_F(PresentationTest, NullContextFactsAreAbsent) {
