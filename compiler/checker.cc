@@ -20,7 +20,14 @@ namespace checker_internal {
 CheckedSet Checker::Run(const std::vector<FileAst>& files) {
   CollectSchema(files);
   CollectConstants(files);
-  CollectPolicies(files);
+  CollectPolicies(files, nullptr);
+  return std::move(result_);
+}
+
+CheckedSet Checker::RunAndRelease(std::vector<FileAst>& files) {
+  CollectSchema(files);
+  CollectConstants(files);
+  CollectPolicies(files, &files);
   return std::move(result_);
 }
 
@@ -132,7 +139,8 @@ void Checker::CollectConstants(const std::vector<FileAst>& files) {
   module_.clear();
 }
 
-void Checker::CollectPolicies(const std::vector<FileAst>& files) {
+void Checker::CollectPolicies(const std::vector<FileAst>& files,
+                              std::vector<FileAst>* release) {
   std::map<std::string, Span> seen;
   std::vector<int> set_base;  // first global set index of each file
   for (size_t f = 0; f < files.size(); ++f) {
@@ -188,6 +196,9 @@ void Checker::CollectPolicies(const std::vector<FileAst>& files) {
       }
       if (!CheckDuties(decl, policy)) continue;
       result_.policies.push_back(std::move(policy));
+    }
+    if (release != nullptr) {
+      std::vector<PolicyDecl>().swap((*release)[f].policies);
     }
   }
   module_.clear();
@@ -735,6 +746,11 @@ std::string FormatLocation(const Span& span) {
 
 CheckedSet Check(const std::vector<FileAst>& files, Diagnostics& diagnostics) {
   return checker_internal::Checker(diagnostics).Run(files);
+}
+
+CheckedSet Check(std::vector<FileAst>&& files, Diagnostics& diagnostics) {
+  std::vector<FileAst> owned = std::move(files);
+  return checker_internal::Checker(diagnostics).RunAndRelease(owned);
 }
 
 }  // namespace verdict::compiler

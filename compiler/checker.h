@@ -140,6 +140,11 @@ struct CheckedSet {
 // complete only when no error was reported. Thread-compatible.
 CheckedSet Check(const std::vector<FileAst>& files, Diagnostics& diagnostics);
 
+// Checks `files` as above, taking them. The policies of each file are freed
+// as soon as they are checked, so that the syntax trees of all policies and
+// the checked set are never whole in memory at the same time.
+CheckedSet Check(std::vector<FileAst>&& files, Diagnostics& diagnostics);
+
 // Returns "<path>:<line>:<column>" for a span.
 std::string FormatLocation(const Span& span);
 

@@ -39,11 +39,17 @@ class Checker {
   explicit Checker(Diagnostics& diagnostics) : diagnostics_(diagnostics) {}
 
   CheckedSet Run(const std::vector<FileAst>& files);
+  // Runs the checks and frees the policies of each file of `files` as soon
+  // as they are checked.
+  CheckedSet RunAndRelease(std::vector<FileAst>& files);
 
  private:
   void CollectSchema(const std::vector<FileAst>& files);
   void CollectConstants(const std::vector<FileAst>& files);
-  void CollectPolicies(const std::vector<FileAst>& files);
+  // Checks the policies of `files`. When `release` is not null, it is
+  // `files`, and each file's policies are freed after they are checked.
+  void CollectPolicies(const std::vector<FileAst>& files,
+                       std::vector<FileAst>* release);
 
   std::optional<TExpr> CheckExpr(const Expr& expr);
   std::optional<TExpr> CheckName(const Expr& expr);

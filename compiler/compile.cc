@@ -126,7 +126,9 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
     sources.push_back(std::make_unique<SourceFile>(path.string(), *text));
     files.push_back(ParseFile(*sources.back(), diagnostics));
   }
-  CheckedSet checked = Check(files, diagnostics);
+  // Nothing after checking reads the syntax trees, and the checked set is
+  // as large, so checking frees them as it goes.
+  CheckedSet checked = Check(std::move(files), diagnostics);
   for (CheckedPolicy& policy : checked.policies) {
     if (std::find(options.disabled_policies.begin(),
                   options.disabled_policies.end(),
@@ -163,6 +165,8 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
         LoadTrust(policy_dir, options.trust_file, options.replay_cache,
                   *program, hash_data, data_errors, data_error_count);
     if (!trust.ok()) return trust;
+    // The DAG builder reads only `store` and `program`.
+    checked = CheckedSet();
     if (data_error_count == 0) {
       const size_t budget =
           DagNodeBudget(options.max_dag_nodes, program->policies.size());
