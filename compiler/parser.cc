@@ -1482,8 +1482,12 @@ void AddInSourceOrder(const Diagnostics& found, Diagnostics& diagnostics) {
 FileAst ParseFile(const SourceFile& source, Diagnostics& diagnostics) {
   // Valid files take the hand-written parser. Any other file is parsed
   // again by ANTLR, whose error recovery reports every problem.
-  if (std::optional<FileAst> fast = ParseFileFast(source); fast.has_value()) {
-    return *std::move(fast);
+  try {
+    std::optional<FileAst> fast = ParseFileFast(source);
+    if (fast.has_value()) return *std::move(fast);
+  } catch (const std::exception&) {
+    // Such as std::bad_alloc. The ANTLR path runs instead and reports any
+    // exception that recurs there as a diagnostic.
   }
   return ParseFileWithAntlr(source, diagnostics);
 }
