@@ -1,10 +1,12 @@
 // `verdict serve`: the gRPC policy decision server.
 
+#include <cstdint>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -21,7 +23,8 @@ const CommandSpec& ServeSpec() {
           "they change",
       .usage =
           "verdict serve --policies DIR [--data DIR] "
-          "[--listen HOST:PORT] [--port-file FILE]",
+          "[--listen HOST:PORT] [--port-file FILE] [--max-in-flight N] "
+          "[--max-message-mib N] [--grpc-memory-mib N]",
       .options =
           {
               {.name = "policies",
@@ -44,10 +47,67 @@ const CommandSpec& ServeSpec() {
                .help = "file that receives the bound port number once the "
                        "server accepts requests, replaced atomically "
                        "(default: none)"},
+              {.name = "max-in-flight",
+               .value_name = "N",
+               .help = "maximum decisions evaluated at once over all calls, "
+                       "counting a BatchDecide call by its items; calls "
+                       "beyond it fail at once with RESOURCE_EXHAUSTED "
+                       "(default: 20000, two full batches)"},
+              {.name = "max-message-mib",
+               .value_name = "N",
+               .help = "largest request message accepted, in MiB; larger "
+                       "ones fail with RESOURCE_EXHAUSTED (default: 16, "
+                       "room for a 10000-item batch of 1.6 KiB requests)"},
+              {.name = "grpc-memory-mib",
+               .value_name = "N",
+               .help = "memory quota of gRPC's transport buffers and call "
+                       "state, in MiB; a soft bound that gRPC tries to keep, "
+                       "not a cap on the process size (default: 256)"},
           },
       .positional_name = ""};
   return *spec;
 }
+
+namespace {
+
+// Sets `out` to the integer value of option `name`, when given, after
+// checking that it lies in [min, max].
+absl::Status ParseBounded(const ParsedArgs& parsed, const std::string& name,
+                          int64_t min, int64_t max, int64_t& out) {
+  if (!parsed.Has(name)) return absl::OkStatus();
+  const std::string text = parsed.Get(name);
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value < min || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid --", name, " '", text,
+                     "'; expected an integer from ", min, " to ", max));
+  }
+  out = value;
+  return absl::OkStatus();
+}
+
+absl::Status ParseLimits(const ParsedArgs& parsed,
+                         server::ServerOptions& options) {
+  constexpr int64_t kMiB = int64_t{1} << 20;
+  int64_t max_in_flight = options.service.max_in_flight;
+  int64_t message_mib = options.grpc_limits.max_receive_message_bytes / kMiB;
+  int64_t memory_mib =
+      static_cast<int64_t>(options.grpc_limits.memory_bytes) / kMiB;
+  // gRPC takes the message size as an int, so 2047 MiB is its maximum.
+  for (absl::Status s :
+       {ParseBounded(parsed, "max-in-flight", 1, 1'000'000'000, max_in_flight),
+        ParseBounded(parsed, "max-message-mib", 1, 2047, message_mib),
+        ParseBounded(parsed, "grpc-memory-mib", 1, 1 << 20, memory_mib)}) {
+    if (!s.ok()) return s;
+  }
+  options.service.max_in_flight = max_in_flight;
+  options.grpc_limits.max_receive_message_bytes =
+      static_cast<int>(message_mib * kMiB);
+  options.grpc_limits.memory_bytes = static_cast<size_t>(memory_mib * kMiB);
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 int RunServe(const std::vector<std::string>& args) {
   const CommandSpec& spec = ServeSpec();
@@ -71,6 +131,10 @@ int RunServe(const std::vector<std::string>& args) {
   options.data_dir = parsed->Get("data");
   options.listen_address = parsed->Get("listen", options.listen_address);
   options.port_file = parsed->Get("port-file");
+  if (absl::Status s = ParseLimits(*parsed, options); !s.ok()) {
+    std::cerr << "verdict serve: " << s.message() << "\n";
+    return 2;
+  }
 
   // RunServer logs progress itself; a failure ends with one more ERROR line
   // that states why the server is not running.

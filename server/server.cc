@@ -156,7 +156,7 @@ void StopServer(grpc::Server& server, absl::Duration grace) {
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& listen_address, grpc::Service& service,
-    int& bound_port) {
+    const GrpcLimits& limits, int& bound_port) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -165,7 +165,11 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(),
                            &bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  builder.SetMaxReceiveMessageSize(limits.max_receive_message_bytes);
+  grpc::ResourceQuota quota("verdict-serve");
+  quota.Resize(limits.memory_bytes);
+  quota.SetMaxThreads(limits.max_threads);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
@@ -225,14 +229,18 @@ absl::Status RunServer(const ServerOptions& options) {
   // anyone who waited for that file is always noticed.
   std::unique_ptr<DirectoryWatcher> watcher = StartWatcher(options);
 
-  VerdictService service(store);
+  VerdictService service(store, options.service);
   int port = 0;
-  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-      StartGrpcServer(options.listen_address, service, port);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server = StartGrpcServer(
+      options.listen_address, service, options.grpc_limits, port);
   if (!server.ok()) return server.status();
   (*server)->GetHealthCheckService()->SetServingStatus(true);
-  LogInfo(absl::StrCat("listening on ",
-                       BoundAddress(options.listen_address, port)));
+  LogInfo(absl::StrCat(
+      "listening on ", BoundAddress(options.listen_address, port),
+      "; max in flight ", options.service.max_in_flight,
+      " decisions, max message ", options.grpc_limits.max_receive_message_bytes,
+      " bytes, gRPC memory quota ", options.grpc_limits.memory_bytes,
+      " bytes"));
 
   if (!options.port_file.empty()) {
     if (absl::Status s = WritePortFile(options.port_file, port); !s.ok()) {

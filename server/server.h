@@ -4,18 +4,42 @@
 #ifndef VERDICT_SERVER_SERVER_H_
 #define VERDICT_SERVER_SERVER_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "server/verdict_service.h"
 
 namespace verdict::server {
 
-// Largest request message the server accepts, in bytes: room for a full
-// batch of kMaxBatchRequests requests of about 1.6 KiB each.
+// Default largest request message the server accepts, in bytes: room for a
+// full batch of kMaxBatchRequests requests of about 1.6 KiB each. A request
+// of the Todo example encodes to under 200 bytes.
 inline constexpr int kMaxReceiveMessageBytes = 16 << 20;
+
+// Default memory bound of the server's grpc::ResourceQuota: 16 messages of
+// the default maximum size. gRPC "will attempt to keep" the memory it
+// accounts for, its transport buffers and per-call state, below this bound
+// (grpcpp/resource_quota.h, gRPC 1.51). It is a soft bound on gRPC's share,
+// not a cap on the process's resident size.
+inline constexpr size_t kDefaultGrpcMemoryBytes = size_t{256} << 20;
+
+// Threads gRPC may create for services that use the synchronous API (server
+// reflection). The callback handlers of the Verdict and health services run
+// on gRPC's own event threads, which this quota does not bound in gRPC 1.51.
+inline constexpr int kMaxGrpcThreads = 16;
+
+// Bounds on what a flood of connections and calls can make the gRPC server
+// hold.
+struct GrpcLimits {
+  int max_receive_message_bytes = kMaxReceiveMessageBytes;
+  size_t memory_bytes = kDefaultGrpcMemoryBytes;
+  int max_threads = kMaxGrpcThreads;
+};
 
 struct ServerOptions {
   std::string policy_dir;  // compiled recursively: every *.verdict file
@@ -32,16 +56,19 @@ struct ServerOptions {
   // Quiet time after the last file change before a reload, so that an
   // editor's burst of writes reloads once.
   absl::Duration reload_debounce = absl::Milliseconds(200);
+  ServiceOptions service;  // the in-flight limit
+  GrpcLimits grpc_limits;
 };
 
 // Builds and starts a gRPC server for `service` on `listen_address`, with
-// the default health service (status NOT_SERVING until the caller sets it)
-// and server reflection. Two servers never share a port: SO_REUSEPORT is
-// off. Stores the bound port in `bound_port`. Returns UNAVAILABLE when the
-// address cannot be bound. Thread-safe; the caller owns the server, and
-// `service` must outlive it.
+// the default health service (status NOT_SERVING until the caller sets it),
+// server reflection, and the message size and resource quota of `limits`. Two
+// servers never share a port: SO_REUSEPORT is off. Stores the bound port in
+// `bound_port`. Returns UNAVAILABLE when the address cannot be bound.
+// Thread-safe; the caller owns the server, and `service` must outlive it.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
-    const std::string& listen_address, grpc::Service& service, int& bound_port);
+    const std::string& listen_address, grpc::Service& service,
+    const GrpcLimits& limits, int& bound_port);
 
 // Returns `listen_address` with its port replaced by `port`:
 // ("127.0.0.1:0", 40123) -> "127.0.0.1:40123", ("[::1]:0", 7) -> "[::1]:7".

@@ -1,6 +1,7 @@
 #include "server/verdict_service.h"
 
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,15 +15,17 @@
 #include "engine/program.h"
 #include "engine/request.h"
 #include "engine/values.h"
+#include "server/log.h"
 #include "server/proto_request.h"
 
 namespace verdict::server {
 namespace {
 
-// Batch items decided between two checks for a cancelled call.
-constexpr int kCancellationCheckInterval = 1024;
-
 std::atomic<uint64_t> next_instance_id{1};
+
+// Minimum time between two warnings about calls the in-flight limit
+// rejected, so that a flood logs a line every 10 s rather than per call.
+constexpr int64_t kOverloadWarningIntervalNanos = int64_t{10} * 1'000'000'000;
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
@@ -181,11 +184,66 @@ int64_t NowUnixSeconds() { return absl::ToUnixSeconds(absl::Now()); }
 
 }  // namespace
 
-VerdictService::VerdictService(const ProgramStore& store)
+VerdictService::VerdictService(const ProgramStore& store,
+                               const ServiceOptions& options)
     : store_(store),
+      in_flight_(options.max_in_flight),
       instance_id_(next_instance_id.fetch_add(1, std::memory_order_relaxed)) {
   SetMessageAllocatorFor_Decide(&decide_allocator_);
   SetMessageAllocatorFor_BatchDecide(&batch_allocator_);
+}
+
+ServiceStats VerdictService::stats() const {
+  ServiceStats stats;
+  stats.decisions = decisions_.load(std::memory_order_relaxed);
+  stats.rejected_in_flight =
+      rejected_in_flight_.load(std::memory_order_relaxed);
+  stats.deadline_exceeded = deadline_exceeded_.load(std::memory_order_relaxed);
+  stats.cancelled = cancelled_.load(std::memory_order_relaxed);
+  stats.in_flight = in_flight_.in_flight();
+  return stats;
+}
+
+grpc::Status VerdictService::CheckCallActive(
+    const grpc::CallbackServerContext& context) {
+  // The deadline is compared directly because gRPC cancels an expired call
+  // only when its timer runs, which can be later.
+  if (std::chrono::system_clock::now() >= context.deadline()) {
+    deadline_exceeded_.fetch_add(1, std::memory_order_relaxed);
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        "the call's deadline passed before its decisions "
+                        "were made; allow a longer deadline");
+  }
+  if (context.IsCancelled()) {
+    cancelled_.fetch_add(1, std::memory_order_relaxed);
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "the client cancelled the call");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status VerdictService::OverloadStatus(int64_t decisions) {
+  const int64_t rejected =
+      rejected_in_flight_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t last = last_overload_warning_nanos_.load(std::memory_order_relaxed);
+  // The exchange lets one of the threads that see the interval elapsed log.
+  if (now - last >= kOverloadWarningIntervalNanos &&
+      last_overload_warning_nanos_.compare_exchange_strong(
+          last, now, std::memory_order_relaxed)) {
+    LogWarning(absl::StrCat(
+        "rejecting calls with RESOURCE_EXHAUSTED: ", in_flight_.in_flight(),
+        " of the limit of ", in_flight_.limit(),
+        " decisions are in flight (--max-in-flight); ", rejected,
+        " calls rejected since the server started"));
+  }
+  return grpc::Status(
+      grpc::StatusCode::RESOURCE_EXHAUSTED,
+      absl::StrCat("the server is at its limit of ", in_flight_.limit(),
+                   " decisions in flight (--max-in-flight) and cannot admit ",
+                   decisions,
+                   " more; retry with backoff, or raise "
+                   "--max-in-flight if the server has idle CPU"));
 }
 
 const Program* VerdictService::AcquireProgram() const {
@@ -201,7 +259,7 @@ grpc::ServerUnaryReactor* VerdictService::Decide(
     grpc::CallbackServerContext* context, const v1::DecideRequest* request,
     v1::DecideResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(DecideUnary(*request, *response));
+  reactor->Finish(DecideUnary(*context, *request, *response));
   return reactor;
 }
 
@@ -213,18 +271,25 @@ grpc::ServerUnaryReactor* VerdictService::BatchDecide(
   return reactor;
 }
 
-grpc::Status VerdictService::DecideUnary(const v1::DecideRequest& request,
-                                         v1::DecideResponse& response) const {
+grpc::Status VerdictService::DecideUnary(
+    const grpc::CallbackServerContext& context,
+    const v1::DecideRequest& request, v1::DecideResponse& response) {
+  if (grpc::Status active = CheckCallActive(context); !active.ok()) {
+    return active;
+  }
+  InFlightGrant grant(in_flight_, 1);
+  if (!grant.admitted()) return OverloadStatus(1);
   const Program* program = AcquireProgram();
   if (program == nullptr) return NoProgramStatus();
   absl::Status status = DecideOne(*program, request, NowUnixSeconds(),
                                   LocalState().frame, response);
+  decisions_.fetch_add(1, std::memory_order_relaxed);
   return ToGrpcStatus(status);
 }
 
 grpc::Status VerdictService::DecideBatch(
-    grpc::CallbackServerContext& context, const v1::BatchDecideRequest& request,
-    v1::BatchDecideResponse& response) const {
+    const grpc::CallbackServerContext& context,
+    const v1::BatchDecideRequest& request, v1::BatchDecideResponse& response) {
   const size_t count = static_cast<size_t>(request.requests_size());
   if (count > kMaxBatchRequests) {
     return grpc::Status(
@@ -232,6 +297,11 @@ grpc::Status VerdictService::DecideBatch(
         absl::StrCat("batch has ", count, " requests but the limit is ",
                      kMaxBatchRequests, "; split it into smaller batches"));
   }
+  if (grpc::Status active = CheckCallActive(context); !active.ok()) {
+    return active;
+  }
+  InFlightGrant grant(in_flight_, static_cast<int64_t>(count));
+  if (!grant.admitted()) return OverloadStatus(static_cast<int64_t>(count));
   const Program* program = AcquireProgram();
   if (program == nullptr) return NoProgramStatus();
 
@@ -240,13 +310,18 @@ grpc::Status VerdictService::DecideBatch(
   const int64_t now = NowUnixSeconds();
   Frame& frame = LocalState().frame;
   response.mutable_results()->Reserve(static_cast<int>(count));
-  for (int i = 0; i < static_cast<int>(count); ++i) {
-    // A client that gave up should not keep a server thread busy.
-    if (i % kCancellationCheckInterval == 0 && context.IsCancelled()) {
-      return grpc::Status(grpc::StatusCode::CANCELLED,
-                          "the client cancelled the batch");
+  int decided = 0;
+  for (; decided < static_cast<int>(count); ++decided) {
+    // No client waits for the rest of a batch whose deadline passed or
+    // that was cancelled, so it stops rather than hold a server thread.
+    if (decided % kBatchDeadlineCheckInterval == 0 && decided > 0) {
+      if (grpc::Status active = CheckCallActive(context); !active.ok()) {
+        decisions_.fetch_add(decided, std::memory_order_relaxed);
+        response.clear_results();
+        return active;
+      }
     }
-    const v1::DecideRequest& item = request.requests(i);
+    const v1::DecideRequest& item = request.requests(decided);
     v1::BatchItem* result = response.add_results();
     absl::Status status =
         DecideOne(*program, item, now, frame, *result->mutable_response());
@@ -256,17 +331,24 @@ grpc::Status VerdictService::DecideBatch(
       error->set_message(std::string(status.message()));
     }
   }
+  decisions_.fetch_add(decided, std::memory_order_relaxed);
   return grpc::Status::OK;
 }
 
 // One DecideStream call: read a request, decide it, write the response,
 // then read the next. gRPC runs at most one of these steps at a time, since
 // each starts only when the previous one is done, so the reactor needs no
-// lock. It deletes itself when gRPC reports the call done.
+// lock, and a stream has at most one request that has no response yet.
+// Each request counts as one decision against the in-flight limit while it
+// is evaluated. A request past the stream's deadline or beyond the limit
+// ends the stream with that status. The reactor deletes itself when gRPC
+// reports the call done.
 class VerdictService::StreamReactor final
     : public grpc::ServerBidiReactor<v1::DecideRequest, v1::DecideResponse> {
  public:
-  explicit StreamReactor(const VerdictService& service) : service_(service) {
+  StreamReactor(VerdictService& service,
+                const grpc::CallbackServerContext& context)
+      : service_(service), context_(context) {
     StartRead(&request_);
   }
 
@@ -276,15 +358,29 @@ class VerdictService::StreamReactor final
       Finish(grpc::Status::OK);
       return;
     }
-    const Program* program = service_.AcquireProgram();
-    if (program == nullptr) {
-      Finish(NoProgramStatus());
+    if (grpc::Status active = service_.CheckCallActive(context_);
+        !active.ok()) {
+      Finish(active);
       return;
     }
-    // Clear() keeps the response's allocated fields for reuse.
-    response_.Clear();
-    absl::Status status = DecideOne(*program, request_, NowUnixSeconds(),
-                                    LocalState().frame, response_);
+    absl::Status status;
+    {
+      InFlightGrant grant(service_.in_flight_, 1);
+      if (!grant.admitted()) {
+        Finish(service_.OverloadStatus(1));
+        return;
+      }
+      const Program* program = service_.AcquireProgram();
+      if (program == nullptr) {
+        Finish(NoProgramStatus());
+        return;
+      }
+      // Clear() keeps the response's allocated fields for reuse.
+      response_.Clear();
+      status = DecideOne(*program, request_, NowUnixSeconds(),
+                         LocalState().frame, response_);
+      service_.decisions_.fetch_add(1, std::memory_order_relaxed);
+    }
     if (!status.ok()) {
       Finish(ToGrpcStatus(status));
       return;
@@ -305,14 +401,15 @@ class VerdictService::StreamReactor final
   void OnDone() override { delete this; }
 
  private:
-  const VerdictService& service_;
+  VerdictService& service_;
+  const grpc::CallbackServerContext& context_;
   v1::DecideRequest request_;
   v1::DecideResponse response_;
 };
 
 grpc::ServerBidiReactor<v1::DecideRequest, v1::DecideResponse>*
 VerdictService::DecideStream(grpc::CallbackServerContext* context) {
-  return new StreamReactor(*this);
+  return new StreamReactor(*this, *context);
 }
 
 }  // namespace verdict::server

@@ -387,6 +387,50 @@ TEST_F(ServeE2eTest, BrokenInitialPoliciesExitOne) {
       << ServerLog();
 }
 
+TEST_F(ServeE2eTest, InvalidMaxInFlightExitsTwo) {
+  StartServer({"--max-in-flight", "0"});
+  EXPECT_EQ(server_->WaitForExit(kStartTimeout), 2) << ServerLog();
+  EXPECT_FALSE(fs::exists(PortFile()));
+  EXPECT_NE(ServerLog().find("invalid --max-in-flight '0'"), std::string::npos)
+      << ServerLog();
+}
+
+TEST_F(ServeE2eTest, LimitFlagsApply) {
+  StartServer({"--max-in-flight", "500", "--max-message-mib", "1"});
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  EXPECT_NE(ServerLog().find("max in flight 500 decisions, max message "
+                             "1048576 bytes"),
+            std::string::npos)
+      << ServerLog();
+
+  // 10,000 Todo requests encode to more than 1 MiB.
+  const v1::DecideRequest request = ExampleRequest("rick-deletes-morty-todo");
+  v1::BatchDecideRequest batch;
+  for (int i = 0; i < 10'000; ++i) *batch.add_requests() = request;
+  ASSERT_GT(batch.ByteSizeLong(), size_t{1} << 20);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  v1::BatchDecideResponse response;
+  grpc::Status status = stub_->BatchDecide(&context, batch, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+
+  // 1,000 items fit in 1 MiB. They exceed --max-in-flight 500, so the
+  // batch is admitted only when no other call is in flight, as here.
+  batch.mutable_requests()->DeleteSubrange(1'000, 9'000);
+  grpc::ClientContext small_context;
+  small_context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(10));
+  status = stub_->BatchDecide(&small_context, batch, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.results_size(), 1'000);
+  EXPECT_TRUE(response.results(999).response().decision());
+
+  ASSERT_TRUE(server_->Signal(SIGTERM));
+  EXPECT_EQ(server_->WaitForExit(kExitTimeout), 0) << ServerLog();
+}
+
 TEST_F(ServeE2eTest, PortInUseExitsOne) {
   StartServer();
   ASSERT_NO_FATAL_FAILURE(Connect());

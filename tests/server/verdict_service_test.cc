@@ -48,7 +48,7 @@ class TestServer {
   explicit TestServer(const ProgramStore& store) : service_(store) {
     int port = 0;
     absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-        StartGrpcServer("127.0.0.1:0", service_, port);
+        StartGrpcServer("127.0.0.1:0", service_, GrpcLimits(), port);
     EXPECT_TRUE(server.ok()) << server.status();
     if (!server.ok()) return;
     server_ = *std::move(server);
