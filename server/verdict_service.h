@@ -22,8 +22,8 @@ inline constexpr size_t kMaxBatchRequests = 10'000;
 
 // Default of ServiceOptions::max_in_flight: room for two full batches.
 // BatchDecide costs about 1.6 us of server CPU per item (docs/benchmarks.md),
-// so 20,000 admitted decisions are an estimated 32 ms of CPU. On 2 cores an
-// admitted call then waits at most about 16 ms behind the others.
+// so 20,000 admitted decisions are an estimated 32 ms of CPU, 16 ms on 2
+// cores. Calls that gRPC has not yet handed to a handler are not counted.
 inline constexpr int64_t kDefaultMaxInFlight = 20'000;
 
 // Batch items decided between two checks of the call's deadline and
