@@ -419,9 +419,9 @@ absl::Status RequestDecoder::DecodeEntity(std::string_view group) {
 absl::Status RequestDecoder::DecodeValue(int depth) {
   const std::string& path = scratch_.path;
   if (depth > kMaxJsonDepth) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request attribute ", path, " nests deeper than ",
-                     kMaxJsonDepth, " objects"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request attribute ", path, " nests deeper than ", kMaxJsonDepth,
+        " objects, the limit; flatten it into fewer levels"));
   }
   switch (Peek()) {
     case '{':
@@ -913,6 +913,11 @@ absl::Status DecodeJsonRequest(const Program& program, std::string_view json,
                                int64_t now_unix_seconds, Frame& frame,
                                TokenStage token_stage) {
   frame.Reset(program);
+  if (json.size() > kMaxRequestBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request is ", json.size(), " bytes, more than the limit of ",
+        kMaxRequestBytes, " bytes (4 MiB); send a smaller request"));
+  }
   Frame::JsonScratch& scratch = frame.json_scratch_;
   scratch.path.clear();
   scratch.text.clear();

@@ -32,6 +32,18 @@ std::string Excerpt(std::string_view value) {
   return absl::StrCat("\"", ToAbsl(value.substr(0, kMaxShown)), "...\"");
 }
 
+// Returns the error for a request string past kMaxRequestStringBytes.
+// `what` is "" for a string attribute, or names the set or list element.
+ABSL_ATTRIBUTE_NOINLINE absl::Status StringTooLong(std::string_view path,
+                                                   std::string_view what,
+                                                   std::string_view value) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("request attribute ", ToAbsl(path), ": ", ToAbsl(what),
+                   "string ", Excerpt(value), " is ", value.size(),
+                   " bytes, more than the limit of ", kMaxRequestStringBytes,
+                   " bytes; send at most ", kMaxRequestStringBytes, " bytes"));
+}
+
 bool AcceptsDerivedInt(Type type) {
   return type == Type::kInt || type == Type::kTimestamp ||
          type == Type::kDuration;
@@ -182,6 +194,9 @@ absl::Status RequestBuilder::SetString(std::string_view path,
       path, [&] { return absl::StrCat("the string ", Excerpt(value)); },
       AcceptsString, slot);
   if (!status.ok() || slot == kNoSlot) return status;
+  if (value.size() > kMaxRequestStringBytes) {
+    return StringTooLong(path, "", value);
+  }
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
   out.given = true;
@@ -248,12 +263,22 @@ absl::Status RequestBuilder::SetStrings(
       path, [] { return std::string("a list of strings"); }, AcceptsStrings,
       slot);
   if (!status.ok() || slot == kNoSlot) return status;
+  if (values.size() > kMaxRequestElements) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request attribute ", ToAbsl(path), ": ", values.size(),
+                     " elements, more than the limit of ", kMaxRequestElements,
+                     "; send at most ", kMaxRequestElements,
+                     " elements, or keep large collections in entity data"));
+  }
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
   out.present = true;
   out.given = true;
   if (program_.slots[slot].type == Type::kStringList) {
     for (std::string_view value : values) {
+      if (value.size() > kMaxRequestStringBytes) {
+        return StringTooLong(path, "element ", value);
+      }
       if (value.find(kListSeparator) != std::string_view::npos) {
         return absl::InvalidArgumentError(absl::StrCat(
             "request attribute ", ToAbsl(path), ": element ", Excerpt(value),
@@ -271,6 +296,9 @@ absl::Status RequestBuilder::SetStrings(
   }
   out.set_begin = static_cast<uint32_t>(frame_.set_pool_.size());
   for (std::string_view value : values) {
+    if (value.size() > kMaxRequestStringBytes) {
+      return StringTooLong(path, "element ", value);
+    }
     frame_.set_pool_.push_back(frame_.Intern(value));
   }
   auto begin = frame_.set_pool_.begin() + out.set_begin;

@@ -9,6 +9,7 @@
 #ifndef VERDICT_ENGINE_REQUEST_H_
 #define VERDICT_ENGINE_REQUEST_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -179,13 +180,34 @@ class Frame {
   JsonScratch json_scratch_;
 };
 
+// Budgets for one request. RequestBuilder enforces the element and string
+// budgets for every wire format, on the attributes the schema declares,
+// at O(1) cost per value. Values under undeclared paths are read and
+// dropped, so kMaxRequestBytes bounds their cost. Past a budget the
+// request is an INVALID_ARGUMENT error that names the path and the limit.
+//
+// Bytes of one JSON request, checked before decoding. AuthZEN requests
+// are typically a few kilobytes, so 4 MiB, gRPC's own default maximum
+// message size, leaves room for large sets while bounding the decoder's
+// scratch buffers, which grow with the input.
+inline constexpr size_t kMaxRequestBytes = size_t{4} << 20;
+// Elements of one set<string> or list<string> attribute, before duplicates
+// collapse. Role, group and tag sets run to hundreds; a set is sorted when
+// set, so this also bounds that sort.
+inline constexpr size_t kMaxRequestElements = 10'000;
+// Bytes of one string attribute or one set or list element, matching the
+// default size limit for a token (tokens/trust_config.h). Identifiers,
+// names, paths and addresses are far shorter.
+inline constexpr size_t kMaxRequestStringBytes = size_t{64} << 10;
+
 // Fills a Frame attribute by attribute. Wire decoders (JSON here, protobuf in
 // the server) walk their input and call the setters with dotted attribute
 // paths. Paths the program's schema does not declare are ignored, because
 // requests routinely carry properties no policy reads. A value of the wrong
 // type, or a second value for a path already given (such as `subject.id`
 // and `subject.properties.id`), is an INVALID_ARGUMENT error naming the
-// path. Thread-compatible.
+// path, and so is a declared string or collection past
+// kMaxRequestStringBytes or kMaxRequestElements. Thread-compatible.
 class RequestBuilder {
  public:
   // REQUIRES: `program` and `frame` outlive the builder.
@@ -276,8 +298,9 @@ class RequestBuilder {
 // Entity properties become `<group>.<name>`; nested objects become dotted
 // paths. Integers are read as integers, never through floating point.
 // Returns INVALID_ARGUMENT for malformed JSON (numbers beyond the range of
-// a double included), unknown top-level fields, a member name repeated in
-// one object, objects nested deeper than 32, and ill-typed values. Calls
+// a double included), input longer than kMaxRequestBytes, unknown
+// top-level fields, a member name repeated in one object, objects nested
+// deeper than 32, and ill-typed values. Calls
 // RequestBuilder::Finish with `now_unix_seconds`. Reads the input once and,
 // when `frame` has decoded similar requests before, allocates nothing
 // unless a timestamp is given as an RFC 3339 string.

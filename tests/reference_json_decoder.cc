@@ -98,9 +98,9 @@ absl::Status JsonDecoder::DecodeEntity(const std::string& group,
 absl::Status JsonDecoder::DecodeValue(const std::string& path,
                                       const Json& value, int depth) {
   if (depth > kMaxJsonDepth) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request attribute ", path, " nests deeper than ",
-                     kMaxJsonDepth, " objects"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request attribute ", path, " nests deeper than ", kMaxJsonDepth,
+        " objects, the limit; flatten it into fewer levels"));
   }
   switch (value.type()) {
     case Json::value_t::object:
@@ -174,6 +174,11 @@ absl::Status JsonDecoder::DecodeArray(const std::string& path,
 absl::Status ReferenceDecodeJsonRequest(const Program& program,
                                         std::string_view json,
                                         int64_t now_unix_seconds, Frame& frame) {
+  if (json.size() > kMaxRequestBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request is ", json.size(), " bytes, more than the limit of ",
+        kMaxRequestBytes, " bytes (4 MiB); send a smaller request"));
+  }
   Json request = Json::parse(json, /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) {
     // Parse again with exceptions only to recover the position of the error.
