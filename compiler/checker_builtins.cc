@@ -108,7 +108,9 @@ std::optional<TExpr> Checker::CheckCollection(const Expr& expr) {
     diagnostics_.Error(
         expr.span, absl::StrCat("this collection has ", expr.children.size(),
                                 " elements, more than the limit of ",
-                                kMaxCollectionElements));
+                                kMaxCollectionElements,
+                                "; keep a larger collection in entity data "
+                                "and join it"));
     return std::nullopt;
   }
   TExpr out;
@@ -151,13 +153,30 @@ std::optional<TExpr> Checker::PatternTest(const Span& span, TExpr subject,
                        "a pattern must be a string literal or constant");
     return std::nullopt;
   }
+  if (pattern.text.size() > kMaxPatternBytes) {
+    diagnostics_.Error(
+        pattern.span,
+        absl::StrCat("pattern is ", pattern.text.size(),
+                     " bytes, more than the limit of ", kMaxPatternBytes,
+                     " bytes; split it into several shorter patterns joined "
+                     "by 'or'"));
+    return std::nullopt;
+  }
   std::string regex = kind == PatternKind::kGlob ? GlobToRegex(pattern.text)
                       : kind == PatternKind::kTemplate
                           ? TemplateToRegex(pattern.text)
                           : pattern.text;
-  RE2::Options options;
-  options.set_log_errors(false);
-  RE2 compiled(regex, options);
+  RE2 compiled(regex, PatternOptions());
+  if (compiled.error_code() == RE2::ErrorPatternTooLarge) {
+    diagnostics_.Error(
+        pattern.span,
+        absl::StrCat("pattern of ", pattern.text.size(),
+                     " bytes needs more than the limit of ",
+                     kPatternMaxMemBytes,
+                     " bytes of RE2 memory; simplify it, or split it into "
+                     "several patterns joined by 'or'"));
+    return std::nullopt;
+  }
   if (!compiled.ok()) {
     diagnostics_.Error(pattern.span,
                        absl::StrCat("invalid pattern \"", pattern.text,
@@ -169,7 +188,9 @@ std::optional<TExpr> Checker::PatternTest(const Span& span, TExpr subject,
                        absl::StrCat("pattern \"", pattern.text,
                                     "\" compiles to ", compiled.ProgramSize(),
                                     " instructions, more than the limit of ",
-                                    kMaxRegexProgramSize));
+                                    kMaxRegexProgramSize,
+                                    "; simplify it, or split it into several "
+                                    "patterns joined by 'or'"));
     return std::nullopt;
   }
   TExpr out;

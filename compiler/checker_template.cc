@@ -117,11 +117,11 @@ std::optional<TExpr> Checker::CheckTemplate(const PolicyDecl& decl,
     return std::nullopt;
   }
   if (linked.elements.size() > kMaxPlaceholders) {
-    diagnostics_.Error(decl.link_span,
-                       absl::StrCat("template \"", id, "\" binds ",
-                                    linked.elements.size(),
-                                    " placeholders, over the limit of ",
-                                    kMaxPlaceholders));
+    diagnostics_.Error(
+        decl.link_span,
+        absl::StrCat("template \"", id, "\" binds ", linked.elements.size(),
+                     " placeholders, over the limit of ", kMaxPlaceholders,
+                     "; link it on at most ", kMaxPlaceholders, " attributes"));
     return std::nullopt;
   }
   linked.int_value = static_cast<int64_t>(result_.templates.size());

@@ -109,9 +109,10 @@ absl::StatusOr<Compilation> CompileDirectory(const std::string& policy_dir,
     return result;
   }
   if (paths->size() > options.max_policy_files) {
-    result.diagnostics = absl::StrCat(
-        policy_dir, ": error: ", paths->size(),
-        " policy files exceed the limit of ", options.max_policy_files, "\n");
+    result.diagnostics =
+        absl::StrCat(policy_dir, ": error: ", paths->size(),
+                     " policy files exceed the limit of ",
+                     options.max_policy_files, "; merge small policy files\n");
     result.error_count = 1;
     return result;
   }

@@ -70,7 +70,7 @@ void DataSetLoader::AddMembers(const std::string& id, const std::string& prefix,
   constexpr int kMaxDepth = 16;
   if (depth > kMaxDepth) {
     Error(absl::StrCat("record \"", id, "\" nests deeper than ", kMaxDepth,
-                       " objects"));
+                       " objects, the limit; flatten it into fewer levels"));
     return;
   }
   for (const auto& [key, value] : object.items()) {
@@ -215,7 +215,9 @@ absl::Status LoadData(
     total_bytes += text.size();
     if (total_bytes > max_bytes) {
       absl::StrAppend(&errors, path.string(), ": error: entity data exceeds ",
-                      "the limit of ", max_bytes, " bytes\n");
+                      "the limit of ", max_bytes,
+                      " bytes for all data files together; remove records "
+                      "and fields that no policy reads\n");
       ++error_count;
       return absl::OkStatus();
     }

@@ -115,7 +115,9 @@ absl::Status LoadLinks(
     total_bytes += text.size();
     if (total_bytes > max_bytes) {
       absl::StrAppend(&errors, path.string(), ": error: template links exceed ",
-                      "the limit of ", max_bytes, " bytes\n");
+                      "the limit of ", max_bytes,
+                      " bytes for all data files together; remove links "
+                      "that no request uses\n");
       ++error_count;
       return absl::OkStatus();
     }

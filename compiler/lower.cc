@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "compiler/patterns.h"
 #include "engine/values.h"
 #include "re2/re2.h"
 
@@ -501,14 +502,13 @@ uint32_t Lowerer::LowerMatch(const TExpr& expr) {
   const TExpr& subject = expr.children[0];
   const std::string& regex = expr.elements[0];
   if (subject.kind == TExprKind::kLiteral) {
-    return Bool(RE2::FullMatch(subject.text, RE2(regex)));
+    return Bool(RE2::FullMatch(subject.text, RE2(regex, PatternOptions())));
   }
   auto [it, inserted] = regex_index_.try_emplace(
       regex, static_cast<uint32_t>(program_.regexes.size()));
   if (inserted) {
-    RE2::Options options;
-    options.set_log_errors(false);
-    program_.regexes.push_back(std::make_unique<const RE2>(regex, options));
+    program_.regexes.push_back(
+        std::make_unique<const RE2>(regex, PatternOptions()));
   }
   Predicate p;
   p.kind = PredicateKind::kStrMatches;

@@ -850,7 +850,8 @@ std::unique_ptr<Expr> AstBuilder::BuildTopLevelExpr(
         SpanOf(source_, ctx),
         absl::StrFormat("expression nesting depth %d exceeds the limit of "
                         "%d; each operand of a chain of 'or', 'and', '+', "
-                        "'-' or method calls nests one level deeper",
+                        "'-' or method calls nests one level deeper. Split "
+                        "the chain, for example into a set test with 'in'",
                         node.depth, kMaxNestingDepth));
     return nullptr;
   }
@@ -1412,7 +1413,8 @@ bool CheckNesting(const SourceFile& source, const std::vector<Token*>& tokens,
   diagnostics.Error(
       SpanOf(source, scan.first_too_deep),
       absl::StrFormat("expression nesting depth %d exceeds the limit of %d; "
-                      "the file was not parsed further",
+                      "the file was not parsed further. Remove levels of "
+                      "brackets, 'not' or negation",
                       scan.max_depth, kMaxNestingDepth));
   return false;
 }

@@ -11,6 +11,13 @@ void AppendLiteral(char c, std::string& out) {
 
 }  // namespace
 
+RE2::Options PatternOptions() {
+  RE2::Options options;
+  options.set_max_mem(kPatternMaxMemBytes);
+  options.set_log_errors(false);
+  return options;
+}
+
 std::string GlobToRegex(std::string_view glob) {
   std::string out;
   for (size_t i = 0; i < glob.size(); ++i) {

@@ -638,7 +638,8 @@ TEST(Parser, TooDeepNestingIsRejectedBeforeParsing) {
   EXPECT_EQ(Messages(parsed->diagnostics),
             std::vector<std::string>{
                 "2:75: expression nesting depth 100000 exceeds the limit of "
-                "64; the file was not parsed further"});
+                "64; the file was not parsed further. Remove levels of "
+                "brackets, 'not' or negation"});
   EXPECT_TRUE(parsed->ast.policies.empty());
 
   std::string nots;
@@ -661,7 +662,8 @@ TEST(Parser, TooDeepTreeFromChains) {
             std::vector<std::string>{
                 "1:19: expression nesting depth 65 exceeds the limit of 64; "
                 "each operand of a chain of 'or', 'and', '+', '-' or method "
-                "calls nests one level deeper"});
+                "calls nests one level deeper. Split the chain, for example "
+                "into a set test with 'in'"});
   ASSERT_EQ(parsed->ast.policies.size(), 1u);
   EXPECT_EQ(parsed->ast.policies[0].id, "q");
 

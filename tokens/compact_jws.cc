@@ -42,9 +42,9 @@ absl::StatusOr<CompactJws> ParseCompactJws(std::string_view token,
                                            size_t max_token_bytes,
                                            int max_json_depth) {
   if (token.size() > max_token_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the token has ", token.size(), " bytes; the limit is ",
-                     max_token_bytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the token has ", token.size(), " bytes; the limit is ",
+        max_token_bytes, ", set by max_token_bytes in the trust file"));
   }
   size_t dots[2];
   int dot_count = 0;

@@ -407,10 +407,10 @@ VerifyResult TokenVerifier::Verify(TokenKind kind, std::string_view compact,
                                    const PresentationContext& context,
                                    int64_t now) const {
   if (compact.size() > config_.max_token_bytes) {
-    return Rejected(
-        Fail("format",
-             absl::StrCat("the token has ", compact.size(),
-                          " bytes; the limit is ", config_.max_token_bytes)));
+    return Rejected(Fail(
+        "format", absl::StrCat("the token has ", compact.size(),
+                               " bytes; the limit is ", config_.max_token_bytes,
+                               ", set by max_token_bytes in the trust file")));
   }
   std::shared_ptr<const VerifiedToken> token =
       verified_cache_.Lookup(compact, now);
