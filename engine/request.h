@@ -192,8 +192,8 @@ class Frame {
 // scratch buffers, which grow with the input.
 inline constexpr size_t kMaxRequestBytes = size_t{4} << 20;
 // Elements of one set<string> or list<string> attribute, before duplicates
-// collapse. Role, group and tag sets run to hundreds; a set is sorted when
-// set, so this also bounds that sort.
+// collapse. Role, group and tag sets typically run to hundreds.
+// SetStrings sorts each set, so this also bounds that sort.
 inline constexpr size_t kMaxRequestElements = 10'000;
 // Bytes of one string attribute or one set or list element, matching the
 // default size limit for a token (tokens/trust_config.h). Identifiers,
