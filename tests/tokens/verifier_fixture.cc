@@ -38,6 +38,31 @@ void VerifierTest::SetUpTestSuite() {
       keys_->other_root_key.get(), keys_->other_root.get(), false, from, until);
 }
 
+json TrusteeEarClaims(const json& evidence) {
+  return {
+      {"eat_profile", "tag:github.com,2024:confidential-containers/Trustee"},
+      {"iss", kTrustee},
+      {"iat", kNow - 30},
+      {"exp", kNow + 270},
+      {"ear.verifier-id",
+       {{"developer", "https://confidentialcontainers.org"},
+        {"build", "attestation-service 0.1.0"}}},
+      {"submods",
+       {{"cpu0",
+         {{"ear.status", "affirming"},
+          {"ear.trustworthiness-vector",
+           {{"instance-identity", 0},
+            {"configuration", 2},
+            {"executables", 3},
+            {"file-system", 0},
+            {"hardware", 2},
+            {"runtime-opaque", 0},
+            {"storage-opaque", 0},
+            {"sourced-data", 0}}},
+          {"ear.appraisal-policy-id", "default"},
+          {"ear.veraison.annotated-evidence", evidence}}}}}};
+}
+
 json VerifierTest::TrustFile(const std::string& dir,
                              const std::string& idp_replay) {
   WriteFile(dir + "/keys/idp.jwks.json",

@@ -22,6 +22,11 @@ inline constexpr char kAgent[] = "https://agent.example.com/app";
 inline constexpr char kRogue[] = "https://rogue.example/app";
 inline constexpr char kTrustee[] = "https://trustee.acme.example";
 
+// EAR claims as Trustee issues them for the acceptance scenarios: issued by
+// kTrustee at kNow - 30 for 300 s, affirming, with `evidence` as the
+// annotated evidence of submodule cpu0 (EAR draft spelling).
+nlohmann::json TrusteeEarClaims(const nlohmann::json& evidence);
+
 // Keys and certificates shared by every test of a program.
 struct TestKeys {
   PublicKey idp;       // P-256, kid idp-1, ES256 (bound in the trust file).

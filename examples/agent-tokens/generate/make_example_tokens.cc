@@ -22,6 +22,7 @@
 
 #include "nlohmann/json.hpp"
 #include "tests/tokens/token_test_util.h"
+#include "tests/tokens/verifier_fixture.h"
 
 namespace verdict::tokens::example {
 namespace {
@@ -46,7 +47,6 @@ constexpr int64_t kNow = ::verdict::tokens::testing::kNow;
 constexpr char kIdp[] = "https://idp.acme.example";
 constexpr char kSalesAs[] = "https://as.sales.example/";
 constexpr char kSalesApi[] = "https://api.sales.example/";
-constexpr char kTrustee[] = "https://trustee.acme.example";
 
 // The approved agent (APPROVED_AGENTS and CRM_WRITE_AGENTS in the policies)
 // and an agent that no policy approves.
@@ -196,28 +196,7 @@ json SnpEvidence() {
 // An EAR attestation result as Trustee issues it: issued 30 s ago for
 // 300 s, with `evidence` as the annotated evidence of submodule cpu0.
 json EarClaims(const json& evidence) {
-  return {
-      {"eat_profile", "tag:github.com,2024:confidential-containers/Trustee"},
-      {"iss", kTrustee},
-      {"iat", kNow - 30},
-      {"exp", kNow + 270},
-      {"ear.verifier-id",
-       {{"developer", "https://confidentialcontainers.org"},
-        {"build", "attestation-service 0.1.0"}}},
-      {"submods",
-       {{"cpu0",
-         {{"ear.status", "affirming"},
-          {"ear.trustworthiness-vector",
-           {{"instance-identity", 0},
-            {"configuration", 2},
-            {"executables", 3},
-            {"file-system", 0},
-            {"hardware", 2},
-            {"runtime-opaque", 0},
-            {"storage-opaque", 0},
-            {"sourced-data", 0}}},
-          {"ear.appraisal-policy-id", "default"},
-          {"ear.veraison.annotated-evidence", evidence}}}}}};
+  return ::verdict::tokens::testing::TrusteeEarClaims(evidence);
 }
 
 // Signs EAR claims as Trustee does: the header carries the signer's public
