@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -217,13 +218,14 @@ std::string CertificatePem(X509* cert) {
 }
 
 std::string MakeTempDir(const std::string& name) {
-  static std::atomic<int> counter{0};
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) /
-      ("verdict_tokens_" + std::to_string(::getpid()) + "_" + name + "_" +
-       std::to_string(counter++));
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  // mkdtemp picks a name no other directory has. A name built from the
+  // process id alone could be reused, with its files, by a later test
+  // process that gets the same id.
+  std::string dir = (std::filesystem::path(::testing::TempDir()) /
+                     ("verdict_tokens_" + name + "_XXXXXX"))
+                        .string();
+  Require(mkdtemp(dir.data()) != nullptr, "mkdtemp");
+  return dir;
 }
 
 void WriteFile(const std::string& path, const std::string& text) {
