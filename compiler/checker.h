@@ -34,14 +34,14 @@ struct Attribute {
 // read, for groups that declare `type: string` and `id: string`.
 inline constexpr char kAncestorsAttribute[] = "$ancestors";
 
-// `meta.source.<path>` holds the provenance of attribute `<path>`: where its
-// value came from, such as "id-jag" for a verified ID-JAG or "attribute" for
+// `meta.source.<path>` contains the provenance of attribute `<path>`, the
+// origin of its value, such as "id-jag" for a verified ID-JAG or "attribute" for
 // a plain request attribute.
 inline constexpr char kProvenancePrefix[] = "meta.source.";
 
 // The prior actors of a delegation chain. RFC 8693 §4.1 lets only the
 // current actor (actor.id, actor.issuer) count for access control, so
-// conditions may not read it; obligations and advice may, for audit.
+// conditions may not read it. Obligations and advice may, for audit.
 inline constexpr char kActorChainAttribute[] = "actor.chain";
 
 struct Join {

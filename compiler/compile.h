@@ -37,7 +37,7 @@ struct CompileOptions {
   // `<policy_dir>/trust.json` when it exists.
   std::string trust_file;
   // The jtis seen so far, shared by the programs a server compiles in turn
-  // so that a reload does not forget them; null gives each compilation its
+  // so that a reload does not forget them. Null gives each compilation its
   // own.
   std::shared_ptr<tokens::ReplayCache> replay_cache;
 };

@@ -71,8 +71,8 @@ struct PolicySetInfo {
   std::string location;
 };
 
-// An attribute that holds the provenance of another: `meta.source.<path>`
-// holds where `<path>` came from, such as "id-jag" or "attribute".
+// An attribute that contains the provenance of another: `meta.source.<path>`
+// names the origin of `<path>`, such as "id-jag" or "attribute".
 struct ProvenanceSlot {
   uint32_t slot;    // meta.source.<path>
   uint32_t target;  // <path>
@@ -365,8 +365,8 @@ class Program {
   // `meta.source.<path>` slots, filled with the provenance of `<path>`.
   std::vector<ProvenanceSlot> provenance;
   // Verifies the tokens requests present, per the trust file compiled with
-  // the policies; null when there is none, and then a request with tokens
-  // is rejected.
+  // the policies. Null when there is none, so a request with tokens is
+  // rejected.
   std::shared_ptr<const TokenSource> token_source;
 };
 

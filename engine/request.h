@@ -25,8 +25,8 @@
 
 namespace verdict {
 
-// Where an attribute's value came from: its provenance, which policies read
-// as `meta.source.<attribute>` (see SourceName).
+// The provenance of an attribute's value, which policies read as
+// `meta.source.<attribute>` (see SourceName).
 enum class AttributeSource : uint8_t {
   kRequest,      // a plain attribute of the request, not verified by Verdict
   kData,         // joined from entity data
@@ -239,7 +239,7 @@ class RequestBuilder {
   void DeriveStrings(std::string_view path, std::span<const std::string> values,
                      bool ordered, AttributeSource source);
   // Denies the request before evaluation, with `reason` among the reasons.
-  // `detail` says what failed, for explanations.
+  // `detail` describes what failed, for explanations.
   void Reject(std::string reason, std::string detail = {});
 
   // The tokens the request presents; wire decoders fill it.
@@ -273,8 +273,8 @@ class RequestBuilder {
   // does not declare it or its type cannot hold the value (then the request
   // is rejected).
   uint32_t DerivedSlot(std::string_view path, bool (*accepts)(Type));
-  // Keeps `source` when the slot already holds an equal value, or records
-  // a conflict. Returns false when the slot was empty and must be filled.
+  // Keeps `source` when the slot already contains an equal value, or
+  // records a conflict. Returns false when the slot was empty and must be filled.
   bool MatchDerived(uint32_t slot, bool equal, AttributeSource source);
   void DeriveText(uint32_t slot, std::string_view value, AttributeSource source);
   void AddConflict(uint32_t slot);

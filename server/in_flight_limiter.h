@@ -10,7 +10,7 @@
 namespace verdict::server {
 
 // Counts admitted decisions against a fixed limit with one atomic counter,
-// so admission takes no lock. A call asks for the number of decisions it
+// so admission takes no lock. A call requests the number of decisions it
 // carries (1 for Decide and each stream message, the item count for
 // BatchDecide) and releases exactly what it was granted.
 //

@@ -108,7 +108,7 @@ class VerdictService final : public v1::Verdict::CallbackService {
                            v1::BatchDecideResponse& response);
 
   // Returns DEADLINE_EXCEEDED or CANCELLED, and counts it, when `context`'s
-  // call is over; OK while the client still waits for the answer.
+  // call is over; OK while the client still waits for the response.
   grpc::Status CheckCallActive(const grpc::CallbackServerContext& context);
 
   // Returns RESOURCE_EXHAUSTED for a call of `decisions` that the in-flight

@@ -115,7 +115,7 @@ int64_t SystemClockSeconds();
 class TokenVerifier {
  public:
   // `replay_cache` lets a verifier built from a reloaded trust file keep
-  // the jtis seen by the one it replaces; null makes a cache of the
+  // the jtis seen by the one it replaces. Null makes a cache of the
   // configured capacity.
   explicit TokenVerifier(TrustConfig config, Clock clock = SystemClockSeconds,
                          std::shared_ptr<ReplayCache> replay_cache = nullptr);

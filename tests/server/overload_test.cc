@@ -324,7 +324,7 @@ TEST_F(OverloadTest, LimitOneRejectsConcurrentCalls) {
   const v1::BatchDecideRequest batch = InteropBatch(kItems);
 
   // Every thread alternates batches, unary calls and a short stream, so
-  // that all three kinds meet the limit. A batch holds the limit for a few
+  // that all three kinds meet the limit. A batch keeps the limit for a few
   // milliseconds, long enough for the other threads' calls to arrive.
   std::vector<ClientTally> tallies(kThreads);
   auto record = [](ClientTally& tally, const grpc::Status& status) {

@@ -87,7 +87,7 @@ TEST_F(VerifierTest, EarVerifiesWithX5cOnlyInsideHeaderJwk) {
   EXPECT_EQ(result.token->issuer, kTrustee);
 }
 
-TEST_F(VerifierTest, EarX5cInsideJwkMustChainToConfiguredRoot) {
+TEST_F(VerifierTest, EarJwkX5cNeedsConfiguredRoot) {
   json header = EarHeader(keys_->rogue_leaf.get());
   header.erase("x5c");
   ExpectRejected(kEar,
