@@ -17,6 +17,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/directory_watcher.h"
+#include "server/ext_authz_service.h"
 #include "server/log.h"
 #include "server/policy_loader.h"
 #include "server/signal_channel.h"
@@ -157,6 +158,14 @@ void StopServer(grpc::Server& server, absl::Duration grace) {
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& listen_address, grpc::Service& service,
     const GrpcLimits& limits, int& bound_port) {
+  return StartGrpcServer(listen_address, std::vector<grpc::Service*>{&service},
+                         limits, bound_port);
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& listen_address,
+    const std::vector<grpc::Service*>& services, const GrpcLimits& limits,
+    int& bound_port) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -170,7 +179,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   quota.Resize(limits.memory_bytes);
   quota.SetMaxThreads(limits.max_threads);
   builder.SetResourceQuota(quota);
-  builder.RegisterService(&service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     if (server != nullptr) server->Shutdown();
@@ -230,9 +239,13 @@ absl::Status RunServer(const ServerOptions& options) {
   std::unique_ptr<DirectoryWatcher> watcher = StartWatcher(options);
 
   VerdictService service(store, options.service);
+  // Envoy's ext_authz filter calls envoy.service.auth.v3.Authorization/Check
+  // on the same port.
+  ExtAuthzService ext_authz(store, options.service);
   int port = 0;
-  absl::StatusOr<std::unique_ptr<grpc::Server>> server = StartGrpcServer(
-      options.listen_address, service, options.grpc_limits, port);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+      StartGrpcServer(options.listen_address, {&service, &ext_authz},
+                      options.grpc_limits, port);
   if (!server.ok()) return server.status();
   (*server)->GetHealthCheckService()->SetServingStatus(true);
   LogInfo(absl::StrCat(

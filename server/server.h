@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -69,6 +70,12 @@ struct ServerOptions {
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& listen_address, grpc::Service& service,
     const GrpcLimits& limits, int& bound_port);
+
+// StartGrpcServer serving every one of `services` on the one port.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& listen_address,
+    const std::vector<grpc::Service*>& services, const GrpcLimits& limits,
+    int& bound_port);
 
 // Returns `listen_address` with its port replaced by `port`:
 // ("127.0.0.1:0", 40123) -> "127.0.0.1:40123", ("[::1]:0", 7) -> "[::1]:7".
