@@ -19,11 +19,12 @@ const CommandSpec& ServeSpec() {
   static const CommandSpec* const spec = new CommandSpec{
       .name = "serve",
       .summary =
-          "Serve policy decisions over gRPC, reloading policies when "
-          "they change",
+          "Serve policy decisions over gRPC and, with --http-listen, the "
+          "AuthZEN HTTP API, reloading policies when they change",
       .usage =
           "verdict serve --policies DIR [--data DIR] "
-          "[--listen HOST:PORT] [--port-file FILE] [--max-in-flight N] "
+          "[--listen HOST:PORT] [--port-file FILE] [--http-listen HOST:PORT] "
+          "[--http-port-file FILE] [--http-threads N] [--max-in-flight N] "
           "[--max-message-mib N] [--grpc-memory-mib N]",
       .options =
           {
@@ -47,6 +48,20 @@ const CommandSpec& ServeSpec() {
                .help = "file that receives the bound port number once the "
                        "server accepts requests, replaced atomically "
                        "(default: none)"},
+              {.name = "http-listen",
+               .value_name = "HOST:PORT",
+               .help = "address to serve the AuthZEN Authorization API over "
+                       "HTTP/JSON on, such as 127.0.0.1:8180; port 0 lets "
+                       "the OS choose (default: off)"},
+              {.name = "http-port-file",
+               .value_name = "FILE",
+               .help = "file that receives the bound HTTP port once the "
+                       "HTTP listener accepts requests (default: none)"},
+              {.name = "http-threads",
+               .value_name = "N",
+               .help = "threads serving HTTP requests; an open keep-alive "
+                       "connection holds one, so this bounds the HTTP "
+                       "connections served at once (default: 8)"},
               {.name = "max-in-flight",
                .value_name = "N",
                .help = "maximum decisions evaluated at once over all calls, "
@@ -100,6 +115,13 @@ absl::Status ParseLimits(const ParsedArgs& parsed,
         ParseBounded(parsed, "grpc-memory-mib", 1, 1 << 20, memory_mib)}) {
     if (!s.ok()) return s;
   }
+  int64_t http_threads = options.http.threads;
+  if (absl::Status s =
+          ParseBounded(parsed, "http-threads", 1, 1024, http_threads);
+      !s.ok()) {
+    return s;
+  }
+  options.http.threads = static_cast<int>(http_threads);
   options.service.max_in_flight = max_in_flight;
   options.grpc_limits.max_receive_message_bytes =
       static_cast<int>(message_mib * kMiB);
@@ -131,6 +153,14 @@ int RunServe(const std::vector<std::string>& args) {
   options.data_dir = parsed->Get("data");
   options.listen_address = parsed->Get("listen", options.listen_address);
   options.port_file = parsed->Get("port-file");
+  options.http.listen_address = parsed->Get("http-listen");
+  options.http.port_file = parsed->Get("http-port-file");
+  if (options.http.listen_address.empty() && (parsed->Has("http-port-file") ||
+                                              parsed->Has("http-threads"))) {
+    std::cerr << "verdict serve: --http-port-file and --http-threads need "
+                 "--http-listen HOST:PORT, which turns the HTTP API on\n";
+    return 2;
+  }
   if (absl::Status s = ParseLimits(*parsed, options); !s.ok()) {
     std::cerr << "verdict serve: " << s.message() << "\n";
     return 2;

@@ -10,6 +10,8 @@ packages=(
   libabsl-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libre2-dev libssl-dev nlohmann-json3-dev
+  # The AuthZEN HTTP listener of `verdict serve`.
+  libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
   graphviz

@@ -16,6 +16,7 @@
 #include "engine/snapshot.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/authzen_http.h"
 #include "server/directory_watcher.h"
 #include "server/ext_authz_service.h"
 #include "server/log.h"
@@ -153,6 +154,25 @@ void StopServer(grpc::Server& server, absl::Duration grace) {
   server.Wait();
 }
 
+// Starts the AuthZEN HTTP listener and writes its port file.
+absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(
+    const HttpOptions& options, AuthzenHttpService& authzen) {
+  auto http = std::make_unique<HttpServer>(options);
+  authzen.Register(*http);
+  if (absl::Status s = http->Start(); !s.ok()) return s;
+  LogInfo(absl::StrCat("serving AuthZEN over HTTP on ",
+                       BoundAddress(options.listen_address, http->port()),
+                       " with ", options.threads, " threads, max body ",
+                       options.max_body_bytes, " bytes"));
+  if (!options.port_file.empty()) {
+    if (absl::Status s = WritePortFile(options.port_file, http->port());
+        !s.ok()) {
+      return s;
+    }
+  }
+  return http;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
@@ -262,6 +282,19 @@ absl::Status RunServer(const ServerOptions& options) {
     }
   }
 
+  // The HTTP listener serves the same store, so it follows every reload.
+  AuthzenHttpService authzen(store);
+  std::unique_ptr<HttpServer> http;
+  if (!options.http.listen_address.empty()) {
+    absl::StatusOr<std::unique_ptr<HttpServer>> started =
+        StartHttpServer(options.http, authzen);
+    if (!started.ok()) {
+      StopServer(**server, absl::ZeroDuration());
+      return started.status();
+    }
+    http = *std::move(started);
+  }
+
   EventLoop loop(**signals, watcher.get(), loader, options.reload_debounce);
   absl::StatusOr<int> stop = loop.Run();
   if (stop.ok()) {
@@ -272,6 +305,7 @@ absl::Status RunServer(const ServerOptions& options) {
     LogError(
         absl::StrCat("stopping after an error: ", stop.status().message()));
   }
+  if (http != nullptr) http->Stop();
   StopServer(**server, options.shutdown_grace);
   LogInfo("stopped");
   return stop.status();

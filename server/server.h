@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "server/http_server.h"
 #include "server/verdict_service.h"
 
 namespace verdict::server {
@@ -58,6 +59,8 @@ struct ServerOptions {
   // editor's burst of writes reloads once.
   absl::Duration reload_debounce = absl::Milliseconds(200);
   ServiceOptions service;  // the in-flight limit
+  // The AuthZEN HTTP/JSON listener; off while http.listen_address is empty.
+  HttpOptions http;
   GrpcLimits grpc_limits;
 };
 
