@@ -18,6 +18,10 @@ packages=(
   # fuzz/run.sh: clang 14 with its libFuzzer and sanitizer runtimes.
   clang libclang-rt-14-dev
 )
+# tests/grpc-js: Node.js and npm for the @grpc/grpc-js client test. A
+# Node.js installed another way, with its own npm, is used as it is.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do
