@@ -25,7 +25,8 @@ const CommandSpec& ServeSpec() {
           "verdict serve --policies DIR [--data DIR] "
           "[--listen HOST:PORT] [--port-file FILE] [--http-listen HOST:PORT] "
           "[--http-port-file FILE] [--http-threads N] [--max-in-flight N] "
-          "[--max-message-mib N] [--grpc-memory-mib N]",
+          "[--max-message-mib N] [--grpc-memory-mib N] "
+          "[--max-streams-per-connection N]",
       .options =
           {
               {.name = "policies",
@@ -78,6 +79,11 @@ const CommandSpec& ServeSpec() {
                .help = "memory quota of gRPC's transport buffers and call "
                        "state, in MiB; a soft bound that gRPC tries to keep, "
                        "not a cap on the process size (default: 256)"},
+              {.name = "max-streams-per-connection",
+               .value_name = "N",
+               .help = "calls one client connection may have open at once "
+                       "(HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); further "
+                       "calls wait in the client (default: 100)"},
           },
       .positional_name = ""};
   return *spec;
@@ -108,11 +114,14 @@ absl::Status ParseLimits(const ParsedArgs& parsed,
   int64_t message_mib = options.grpc_limits.max_receive_message_bytes / kMiB;
   int64_t memory_mib =
       static_cast<int64_t>(options.grpc_limits.memory_bytes) / kMiB;
+  int64_t streams = options.grpc_limits.max_streams_per_connection;
   // gRPC takes the message size as an int, so 2047 MiB is its maximum.
   for (absl::Status s :
        {ParseBounded(parsed, "max-in-flight", 1, 1'000'000'000, max_in_flight),
         ParseBounded(parsed, "max-message-mib", 1, 2047, message_mib),
-        ParseBounded(parsed, "grpc-memory-mib", 1, 1 << 20, memory_mib)}) {
+        ParseBounded(parsed, "grpc-memory-mib", 1, 1 << 20, memory_mib),
+        ParseBounded(parsed, "max-streams-per-connection", 1, 1 << 20,
+                     streams)}) {
     if (!s.ok()) return s;
   }
   int64_t http_threads = options.http.threads;
@@ -126,6 +135,7 @@ absl::Status ParseLimits(const ParsedArgs& parsed,
   options.grpc_limits.max_receive_message_bytes =
       static_cast<int>(message_mib * kMiB);
   options.grpc_limits.memory_bytes = static_cast<size_t>(memory_mib * kMiB);
+  options.grpc_limits.max_streams_per_connection = static_cast<int>(streams);
   return absl::OkStatus();
 }
 

@@ -195,6 +195,8 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
                            &bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(limits.max_receive_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             limits.max_streams_per_connection);
   grpc::ResourceQuota quota("verdict-serve");
   quota.Resize(limits.memory_bytes);
   quota.SetMaxThreads(limits.max_threads);
@@ -273,7 +275,8 @@ absl::Status RunServer(const ServerOptions& options) {
       "; max in flight ", options.service.max_in_flight,
       " decisions, max message ", options.grpc_limits.max_receive_message_bytes,
       " bytes, gRPC memory quota ", options.grpc_limits.memory_bytes,
-      " bytes"));
+      " bytes, max ", options.grpc_limits.max_streams_per_connection,
+      " calls per connection"));
 
   if (!options.port_file.empty()) {
     if (absl::Status s = WritePortFile(options.port_file, port); !s.ok()) {

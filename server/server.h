@@ -35,12 +35,20 @@ inline constexpr size_t kDefaultGrpcMemoryBytes = size_t{256} << 20;
 // on gRPC's own event threads, which this quota does not bound in gRPC 1.51.
 inline constexpr int kMaxGrpcThreads = 16;
 
+// Default number of calls one HTTP/2 connection may have open at once, sent
+// to clients as SETTINGS_MAX_CONCURRENT_STREAMS. The HTTP/2 initial value is
+// unlimited. A conforming client holds its further calls until one ends,
+// and gRPC 1.51 refuses a stream past the limit with REFUSED_STREAM, so one
+// connection cannot make the server hold more calls than this.
+inline constexpr int kDefaultMaxStreamsPerConnection = 100;
+
 // Bounds on what a flood of connections and calls can make the gRPC server
 // hold.
 struct GrpcLimits {
   int max_receive_message_bytes = kMaxReceiveMessageBytes;
   size_t memory_bytes = kDefaultGrpcMemoryBytes;
   int max_threads = kMaxGrpcThreads;
+  int max_streams_per_connection = kDefaultMaxStreamsPerConnection;
 };
 
 struct ServerOptions {

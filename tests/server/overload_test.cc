@@ -419,5 +419,83 @@ TEST_F(OverloadTest, LimitOneRejectsConcurrentCalls) {
   EXPECT_EQ(stats.in_flight, 0);
 }
 
+TEST_F(OverloadTest, StreamLimitHoldsFurtherCalls) {
+  constexpr int kStreams = 4;
+  VerdictService service(store_);
+  GrpcLimits limits;
+  limits.max_streams_per_connection = kStreams;
+  int port = 0;
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+      StartGrpcServer("127.0.0.1:0", service, limits, port);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string address = BoundAddress("127.0.0.1:0", port);
+  // Each stub opens its own connection.
+  auto connect = [&address] {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return v1::Verdict::NewStub(grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args));
+  };
+  auto decide = [this](v1::Verdict::Stub& stub, std::chrono::milliseconds
+                                                    timeout) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + timeout);
+    v1::DecideResponse response;
+    grpc::Status status =
+        stub.Decide(&context, cases_[0].request, &response);
+    if (status.ok()) {
+      EXPECT_EQ(response.decision(), cases_[0].expected);
+    }
+    return status;
+  };
+  std::unique_ptr<v1::Verdict::Stub> stub = connect();
+
+  // kStreams streams that have each decided one request and stay open.
+  struct OpenStream {
+    grpc::ClientContext context;
+    std::unique_ptr<
+        grpc::ClientReaderWriter<v1::DecideRequest, v1::DecideResponse>>
+        stream;
+  };
+  std::vector<std::unique_ptr<OpenStream>> open;
+  for (int i = 0; i < kStreams; ++i) {
+    auto call = std::make_unique<OpenStream>();
+    call->context.set_deadline(std::chrono::system_clock::now() +
+                               std::chrono::seconds(30));
+    call->stream = stub->DecideStream(&call->context);
+    ASSERT_TRUE(call->stream->Write(cases_[0].request));
+    v1::DecideResponse response;
+    ASSERT_TRUE(call->stream->Read(&response));
+    EXPECT_EQ(response.decision(), cases_[0].expected);
+    open.push_back(std::move(call));
+  }
+
+  // A further call on the same connection waits in the client and never
+  // reaches the server.
+  EXPECT_EQ(decide(*stub, std::chrono::milliseconds(500)).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(service.stats().decisions, kStreams);
+
+  // Another connection has its own streams.
+  std::unique_ptr<v1::Verdict::Stub> other = connect();
+  grpc::Status status = decide(*other, std::chrono::seconds(10));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+
+  // Ending one stream frees a place on the first connection.
+  open.back()->stream->WritesDone();
+  status = open.back()->stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  open.pop_back();
+  status = decide(*stub, std::chrono::seconds(10));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(service.stats().decisions, kStreams + 2);
+
+  for (std::unique_ptr<OpenStream>& call : open) {
+    call->stream->WritesDone();
+    EXPECT_TRUE(call->stream->Finish().ok());
+  }
+  (*server)->Shutdown();
+}
+
 }  // namespace
 }  // namespace verdict::server
