@@ -35,9 +35,9 @@ absl::Status ParseBody(const std::string& body, Json& out) {
       in_string = true;
     } else if (c == '{' || c == '[') {
       if (++depth > kMaxHttpJsonDepth) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "request body nests objects and arrays deeper than ",
-            kMaxHttpJsonDepth, " levels, the limit"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("request body nests objects and arrays deeper than ",
+                         kMaxHttpJsonDepth, " levels, the limit"));
       }
     } else if (c == '}' || c == ']') {
       --depth;
@@ -149,8 +149,8 @@ absl::Status Decide(const Program& program, const Json& request,
   thread_local Frame frame;
   const std::string text =
       request.dump(-1, ' ', false, Json::error_handler_t::replace);
-  absl::Status status = DecodeJsonRequest(
-      program, text, absl::ToUnixSeconds(absl::Now()), frame);
+  absl::Status status =
+      DecodeJsonRequest(program, text, absl::ToUnixSeconds(absl::Now()), frame);
   if (!status.ok()) return status;
   const Decision result = Evaluate(program, frame);
   decision = DecisionToJson(program, frame, result);
@@ -195,18 +195,16 @@ std::string ReadSemantic(const Json& batch, Semantic& semantic) {
     semantic = Semantic::kPermitOnFirstPermit;
     return "";
   }
-  return absl::StrCat(
-      "invalid options.evaluations_semantic ", value.dump(),
-      "; expected \"execute_all\", \"deny_on_first_deny\" or "
-      "\"permit_on_first_permit\"");
+  return absl::StrCat("invalid options.evaluations_semantic ", value.dump(),
+                      "; expected \"execute_all\", \"deny_on_first_deny\" or "
+                      "\"permit_on_first_permit\"");
 }
 
 // The result of a batch item that could not be decided: a deny whose
 // context carries the error, so the other items still get their decisions.
 Json ItemError(const std::string& message) {
   return {{"decision", false},
-          {"context",
-           {{"error", {{"code", 400}, {"message", message}}}}}};
+          {"context", {{"error", {{"code", 400}, {"message", message}}}}}};
 }
 
 }  // namespace
@@ -332,13 +330,14 @@ JsonResponse AuthzenHttpService::Metadata(const std::string& host) const {
   // TLS-terminating proxy that forwards Host, the scheme is not the one
   // clients use.
   const std::string base = absl::StrCat("http://", host);
-  return {200,
-          {{"policy_decision_point", base},
-           {"access_evaluation_endpoint", base + kEvaluationPath},
-           {"access_evaluations_endpoint", base + kEvaluationsPath},
-           {"search_subject_endpoint", base + kSearchSubjectPath},
-           {"search_resource_endpoint", base + kSearchResourcePath},
-           {"search_action_endpoint", base + kSearchActionPath}}};
+  return {
+      200,
+      {{"policy_decision_point", base},
+       {"access_evaluation_endpoint", absl::StrCat(base, kEvaluationPath)},
+       {"access_evaluations_endpoint", absl::StrCat(base, kEvaluationsPath)},
+       {"search_subject_endpoint", absl::StrCat(base, kSearchSubjectPath)},
+       {"search_resource_endpoint", absl::StrCat(base, kSearchResourcePath)},
+       {"search_action_endpoint", absl::StrCat(base, kSearchActionPath)}}};
 }
 
 }  // namespace verdict::server

@@ -181,10 +181,10 @@ JsonResponse AuthzenHttpService::Search(SearchKind kind,
     last_returned = candidates[next];
   }
 
-  Json page_out = {{"next_token", more ? absl::WebSafeBase64Escape(
-                                             last_returned)
-                                       : std::string()},
-                   {"count", results.size()}};
+  Json page_out = {
+      {"next_token",
+       more ? absl::WebSafeBase64Escape(last_returned) : std::string()},
+      {"count", results.size()}};
   return {200,
           {{"results", std::move(results)},
            {"page", std::move(page_out)},

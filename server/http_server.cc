@@ -130,9 +130,8 @@ absl::Status HttpServer::Start() {
       !s.ok()) {
     return s;
   }
-  const bool bound = port == 0
-                         ? (port = server_.bind_to_any_port(host)) > 0
-                         : server_.bind_to_port(host, port);
+  const bool bound = port == 0 ? (port = server_.bind_to_any_port(host)) > 0
+                               : server_.bind_to_port(host, port);
   if (!bound) {
     return absl::UnavailableError(absl::StrCat(
         "failed to listen for HTTP on ", options_.listen_address,
@@ -161,9 +160,9 @@ void HttpServer::WriteJson(const httplib::Request& request,
   out.status = response.status;
   // Replacing invalid UTF-8 keeps dump() from throwing; request strings
   // were validated when parsed, so only a cut error excerpt can need it.
-  out.set_content(
-      response.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-      kJsonContentType);
+  out.set_content(response.body.dump(-1, ' ', false,
+                                     nlohmann::json::error_handler_t::replace),
+                  kJsonContentType);
   if (response.status == 405) {
     auto it = allowed_methods_.find(request.path);
     if (it != allowed_methods_.end()) out.set_header("Allow", it->second);
@@ -181,12 +180,13 @@ void HttpServer::HandleError(const httplib::Request& request,
   if (response.status == 404) {
     auto it = allowed_methods_.find(request.path);
     if (it != allowed_methods_.end()) {
-      WriteJson(request,
-                ErrorResponse(405, absl::StrCat(request.method, " is not "
-                                                "allowed on ",
-                                                request.path, "; use ",
-                                                it->second)),
-                response);
+      WriteJson(
+          request,
+          ErrorResponse(405, absl::StrCat(request.method,
+                                          " is not "
+                                          "allowed on ",
+                                          request.path, "; use ", it->second)),
+          response);
       return;
     }
     WriteJson(request,

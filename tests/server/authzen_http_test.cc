@@ -23,9 +23,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "server/json_convert.h"
+#include "verdict/v1/verdict.grpc.pb.h"
 
 extern char** environ;
 
@@ -61,18 +64,12 @@ class ServeProcess {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     const std::string port_file = (dir_ / "http-port").string();
-    std::vector<std::string> args = {VERDICT_BINARY,
-                                     "serve",
-                                     "--policies",
-                                     policies.string(),
-                                     "--data",
-                                     data.string(),
-                                     "--listen",
-                                     "127.0.0.1:0",
-                                     "--http-listen",
-                                     "127.0.0.1:0",
-                                     "--http-port-file",
-                                     port_file};
+    const std::string grpc_port_file = (dir_ / "grpc-port").string();
+    std::vector<std::string> args = {
+        VERDICT_BINARY,     "serve",        "--policies",    policies.string(),
+        "--data",           data.string(),  "--listen",      "127.0.0.1:0",
+        "--port-file",      grpc_port_file, "--http-listen", "127.0.0.1:0",
+        "--http-port-file", port_file};
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -84,8 +81,8 @@ class ServeProcess {
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(),
-                    environ) != 0) {
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) !=
+        0) {
       pid_ = -1;
     }
     posix_spawn_file_actions_destroy(&actions);
@@ -102,8 +99,12 @@ class ServeProcess {
         text.pop_back();
         if (!absl::SimpleAtoi(text, &port_)) port_ = 0;
       }
-      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (port_ == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    // The gRPC port file is written before the HTTP listener starts.
+    std::string grpc_port = ReadText(grpc_port_file);
+    if (!absl::SimpleAtoi(grpc_port, &grpc_port_)) grpc_port_ = 0;
   }
 
   ~ServeProcess() {
@@ -125,12 +126,14 @@ class ServeProcess {
   }
 
   int port() const { return port_; }
+  int grpc_port() const { return grpc_port_; }
   std::string Log() const { return ReadText(dir_ / "serve.log"); }
 
  private:
   fs::path dir_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int grpc_port_ = 0;
 };
 
 // One server per scenario, started when a test first needs it and stopped
@@ -176,25 +179,27 @@ struct Reply {
   std::string request_id;
 };
 
-Reply Send(const Scenario& scenario, const std::string& method,
-           const std::string& path, const std::string& body,
-           const httplib::Headers& headers = {}) {
-  ServeProcess& server = ServerFor(scenario);
+Reply SendTo(int port, const std::string& method, const std::string& path,
+             const std::string& body, const httplib::Headers& headers = {}) {
   Reply reply;
-  if (server.port() == 0) return reply;
-  httplib::Client client("127.0.0.1", server.port());
+  if (port == 0) return reply;
+  httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(10, 0);
   httplib::Result result =
-      method == "GET"
-          ? client.Get(path, headers)
-          : method == "PUT"
-                ? client.Put(path, headers, body, "application/json")
-                : client.Post(path, headers, body, "application/json");
+      method == "GET"   ? client.Get(path, headers)
+      : method == "PUT" ? client.Put(path, headers, body, "application/json")
+                        : client.Post(path, headers, body, "application/json");
   if (!result) return reply;
   reply.status = result->status;
   reply.body = Json::parse(result->body, nullptr, /*allow_exceptions=*/false);
   reply.request_id = result->get_header_value("X-Request-ID");
   return reply;
+}
+
+Reply Send(const Scenario& scenario, const std::string& method,
+           const std::string& path, const std::string& body,
+           const httplib::Headers& headers = {}) {
+  return SendTo(ServerFor(scenario).port(), method, path, body, headers);
 }
 
 // ---------------------------------------------------------------------------
@@ -330,11 +335,11 @@ TEST_P(InteropHttpTest, MatchesExpected) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Interop, InteropHttpTest, ::testing::ValuesIn(AllInteropCases()),
-    [](const ::testing::TestParamInfo<InteropCase>& info) {
-      return info.param.name;
-    });
+INSTANTIATE_TEST_SUITE_P(Interop, InteropHttpTest,
+                         ::testing::ValuesIn(AllInteropCases()),
+                         [](const ::testing::TestParamInfo<InteropCase>& info) {
+                           return info.param.name;
+                         });
 
 // ---------------------------------------------------------------------------
 // Protocol behaviour.
@@ -376,8 +381,8 @@ TEST(AuthzenHttp, EchoesRequestId) {
   Reply error = Send(kTodo, "POST", "/access/v1/evaluation", "{",
                      {{"X-Request-ID", "trace-43"}});
   EXPECT_EQ(error.request_id, "trace-43");
-  Reply missing = Send(kTodo, "GET", "/no/such/path", "",
-                       {{"X-Request-ID", "trace-44"}});
+  Reply missing =
+      Send(kTodo, "GET", "/no/such/path", "", {{"X-Request-ID", "trace-44"}});
   EXPECT_EQ(missing.request_id, "trace-44");
 }
 
@@ -403,11 +408,9 @@ TEST(AuthzenHttp, InvalidRequestsAre400) {
       {"array", "[]", "must be a JSON object"},
       {"no_subject", no_subject.dump(), "missing member \"subject\""},
       {"id_number", id_number.dump(), "\"subject.id\" must be a string"},
-      {"action_string", action_string.dump(),
-       "\"action\" must be an object"},
+      {"action_string", action_string.dump(), "\"action\" must be an object"},
       {"unknown_member", extra.dump(), "unknown member \"subjects\""},
-      {"context_array", context_array.dump(),
-       "\"context\" must be an object"},
+      {"context_array", context_array.dump(), "\"context\" must be an object"},
       {"too_deep", std::string(100, '[') + std::string(100, ']'),
        "deeper than"},
   };
@@ -416,8 +419,7 @@ TEST(AuthzenHttp, InvalidRequestsAre400) {
     Reply reply = Send(kTodo, "POST", "/access/v1/evaluation", c.body);
     EXPECT_EQ(reply.status, 400);
     EXPECT_EQ(reply.body["error"]["code"], 400);
-    EXPECT_NE(reply.body["error"]["message"].get<std::string>().find(
-                  c.message),
+    EXPECT_NE(reply.body["error"]["message"].get<std::string>().find(c.message),
               std::string::npos)
         << reply.body.dump();
   }
@@ -440,20 +442,19 @@ TEST(AuthzenHttp, WrongMethodIs405) {
 }
 
 TEST(AuthzenHttp, OversizedBodyIs413) {
-  std::string body = absl::StrCat(
-      "{\"context\": {\"padding\": \"", std::string(17 << 20, 'x'), "\"}}");
+  std::string body = absl::StrCat("{\"context\": {\"padding\": \"",
+                                  std::string(17 << 20, 'x'), "\"}}");
   Reply reply = Send(kTodo, "POST", "/access/v1/evaluation", body);
   EXPECT_EQ(reply.status, 413);
 }
 
 Json Batch(const std::string& semantic) {
-  Json batch = {
-      {"subject", {{"type", "user"}, {"id", kBethId}}},
-      {"resource", {{"type", "todo"}, {"id", "1"}}},
-      {"evaluations",
-       {{{"action", {{"name", "can_read_todos"}}}},
-        {{"action", {{"name", "can_create_todo"}}}},
-        {{"action", {{"name", "can_read_user"}}}}}}};
+  Json batch = {{"subject", {{"type", "user"}, {"id", kBethId}}},
+                {"resource", {{"type", "todo"}, {"id", "1"}}},
+                {"evaluations",
+                 {{{"action", {{"name", "can_read_todos"}}}},
+                  {{"action", {{"name", "can_create_todo"}}}},
+                  {{"action", {{"name", "can_read_user"}}}}}}};
   if (!semantic.empty()) {
     batch["options"] = {{"evaluations_semantic", semantic}};
   }
@@ -514,8 +515,8 @@ TEST(AuthzenHttp, SearchPagesCoverAllResults) {
   Json request = {{"subject", {{"type", "user"}, {"id", "alice"}}},
                   {"action", {{"name", "view"}}},
                   {"resource", {{"type", "record"}}}};
-  Reply whole = Send(kSearch, "POST", "/access/v1/search/resource",
-                     request.dump());
+  Reply whole =
+      Send(kSearch, "POST", "/access/v1/search/resource", request.dump());
   ASSERT_EQ(whole.status, 200) << whole.body.dump();
   ASSERT_EQ(whole.body["results"].size(), 20u);
   EXPECT_EQ(whole.body["page"]["next_token"], "");
@@ -525,8 +526,8 @@ TEST(AuthzenHttp, SearchPagesCoverAllResults) {
   int pages = 0;
   do {
     request["page"] = {{"limit", 6}, {"token", token}};
-    Reply reply = Send(kSearch, "POST", "/access/v1/search/resource",
-                       request.dump());
+    Reply reply =
+        Send(kSearch, "POST", "/access/v1/search/resource", request.dump());
     ASSERT_EQ(reply.status, 200) << reply.body.dump();
     EXPECT_LE(reply.body["results"].size(), 6u);
     EXPECT_EQ(reply.body["page"]["count"], reply.body["results"].size());
@@ -543,12 +544,12 @@ TEST(AuthzenHttp, SearchRejectsBadPage) {
                   {"action", {{"name", "view"}}},
                   {"resource", {{"type", "record"}}},
                   {"page", {{"limit", 0}}}};
-  Reply limit = Send(kSearch, "POST", "/access/v1/search/resource",
-                     request.dump());
+  Reply limit =
+      Send(kSearch, "POST", "/access/v1/search/resource", request.dump());
   EXPECT_EQ(limit.status, 400);
   request["page"] = {{"token", "not a token!"}};
-  Reply token = Send(kSearch, "POST", "/access/v1/search/resource",
-                     request.dump());
+  Reply token =
+      Send(kSearch, "POST", "/access/v1/search/resource", request.dump());
   EXPECT_EQ(token.status, 400);
 }
 
@@ -556,12 +557,12 @@ TEST(AuthzenHttp, SearchNeedsSearchedType) {
   Json request = {{"subject", {{"type", "user"}, {"id", "alice"}}},
                   {"action", {{"name", "view"}}},
                   {"resource", {{"id", "101"}}}};
-  Reply reply = Send(kSearch, "POST", "/access/v1/search/resource",
-                     request.dump());
+  Reply reply =
+      Send(kSearch, "POST", "/access/v1/search/resource", request.dump());
   EXPECT_EQ(reply.status, 400);
-  EXPECT_NE(reply.body["error"]["message"].get<std::string>().find(
-                "resource.type"),
-            std::string::npos);
+  EXPECT_NE(
+      reply.body["error"]["message"].get<std::string>().find("resource.type"),
+      std::string::npos);
 }
 
 TEST(AuthzenHttp, MetadataListsEndpoints) {
@@ -580,6 +581,59 @@ TEST(AuthzenHttp, MetadataListsEndpoints) {
             base + "/access/v1/search/resource");
   EXPECT_EQ(reply.body["search_action_endpoint"],
             base + "/access/v1/search/action");
+}
+
+// Returns the revision gRPC Decide reports for `request`, or "" on error.
+std::string GrpcRevision(int port, const Json& request) {
+  absl::StatusOr<v1::DecideRequest> decide = JsonToDecideRequest(request);
+  if (!decide.ok()) return "";
+  std::unique_ptr<v1::Verdict::Stub> stub = v1::Verdict::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                          grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  v1::DecideResponse response;
+  if (!stub->Decide(&context, *decide, &response).ok()) return "";
+  return response.revision();
+}
+
+TEST(AuthzenHttp, ReloadReachesHttpAndGrpc) {
+  const fs::path dir = fs::temp_directory_path() /
+                       absl::StrCat("verdict-authzen-reload-", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy(ExamplesDir() / "authzen-todo" / "policies", dir / "policies",
+           fs::copy_options::recursive);
+  fs::copy(ExamplesDir() / "authzen-todo" / "data", dir / "data",
+           fs::copy_options::recursive);
+  ServeProcess server(dir / "policies", dir / "data", "reload");
+  ASSERT_NE(server.port(), 0) << server.Log();
+  ASSERT_NE(server.grpc_port(), 0) << server.Log();
+
+  const Json request = TodoRequest(kBethId, "can_archive_todo");
+  Reply before =
+      SendTo(server.port(), "POST", "/access/v1/evaluation", request.dump());
+  ASSERT_EQ(before.status, 200) << before.body.dump();
+  EXPECT_EQ(before.body["decision"], false);
+  const std::string old_revision = before.body["context"]["revision"];
+  EXPECT_EQ(GrpcRevision(server.grpc_port(), request), old_revision);
+
+  std::ofstream(dir / "policies" / "archive.verdict")
+      << "permit \"archive-todo\" when { action.name == \"can_archive_todo\" "
+         "}\n";
+  Reply after;
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(15);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after =
+        SendTo(server.port(), "POST", "/access/v1/evaluation", request.dump());
+  } while (after.body["decision"] != true && Clock::now() < deadline);
+  EXPECT_EQ(after.body["decision"], true) << server.Log();
+  const std::string new_revision = after.body["context"]["revision"];
+  EXPECT_NE(new_revision, old_revision);
+  EXPECT_EQ(GrpcRevision(server.grpc_port(), request), new_revision);
+  fs::remove_all(dir);
 }
 
 }  // namespace
