@@ -76,9 +76,15 @@ std::optional<FieldValue> ReadField(const Program& program, const Frame& frame,
   if (field.slot == kNoSlot) {
     out.type = field.type;
     out.integer = field.integer;
-    out.text = field.type == Type::kStringSet || field.type == Type::kStringList
-                   ? absl::StrJoin(field.elements, ", ")
-                   : RenderScalar(field.type, field.integer, field.text);
+    if (field.type == Type::kStringSet) {
+      std::vector<std::string> sorted = field.elements;
+      std::sort(sorted.begin(), sorted.end());
+      out.text = absl::StrJoin(sorted, ", ");
+    } else if (field.type == Type::kStringList) {
+      out.text = absl::StrJoin(field.elements, ", ");
+    } else {
+      out.text = RenderScalar(field.type, field.integer, field.text);
+    }
     return out;
   }
   const SlotValue& value = frame.slot(field.slot);
