@@ -37,9 +37,9 @@ inline constexpr int kMaxGrpcThreads = 16;
 
 // Default number of calls one HTTP/2 connection may have open at once, sent
 // to clients as SETTINGS_MAX_CONCURRENT_STREAMS. The HTTP/2 initial value is
-// unlimited. A conforming client holds its further calls until one ends,
-// and gRPC 1.51 refuses a stream past the limit with REFUSED_STREAM, so one
-// connection cannot make the server hold more calls than this.
+// unlimited. A gRPC client holds its further calls until one ends, and
+// gRPC 1.51 treats a stream opened past the limit as an error of the whole
+// connection, so one connection cannot make the server hold more calls.
 inline constexpr int kDefaultMaxStreamsPerConnection = 100;
 
 // Bounds on what a flood of connections and calls can make the gRPC server
