@@ -27,7 +27,9 @@ struct ExtAuthzStats {
 // ProgramStore, like VerdictService: a thread-local ProgramStore::Reader
 // and Frame per gRPC thread, no lock on the read path. The request is
 // mapped to attributes by DecodeCheckRequest (envoy_request.h) and the
-// decision back by BuildCheckResponse (envoy_response.h).
+// decision back by BuildCheckResponse (envoy_response.h). Unlike Decide,
+// a Check allocates while decoding: the normalised path, the header and
+// query sets and the response. Evaluation itself allocates nothing.
 //
 // Fails closed: a request that cannot be decoded (an unsafe path, a JWT
 // claim of the wrong type) gets a denial with gRPC status OK, so Envoy
