@@ -41,9 +41,11 @@ bool IsSwitchable(const Predicate& p) {
 }
 
 // A predicate errors only when its one slot is absent, so its outcome shows
-// whether that slot is present. Integer comparisons can also overflow.
+// whether that slot is present. Integer comparisons can also overflow, and
+// path tests also error on a path with an empty, "." or ".." segment.
 bool ErrorsOnlyWhenAbsent(const Predicate& p) {
-  return p.kind != PredicateKind::kIntCompare && PredicateSlots(p).size() == 1;
+  return p.kind != PredicateKind::kIntCompare && !IsPathTest(p) &&
+         PredicateSlots(p).size() == 1;
 }
 
 class DagBuilder {

@@ -94,8 +94,17 @@ bool DataSetLoader::Convert(const std::string& id, uint32_t slot,
   const SlotInfo& info = program_.slots[slot];
   out.slot = slot;
   auto mismatch = [&] {
+    // The JSON parser has already rounded a number with a fraction, an
+    // exponent or more than 64 bits to a double, so its text is not shown:
+    // it would name a value the file does not contain.
+    const std::string given =
+        value.is_number_float()
+            ? "a number with a fraction, an exponent or more than 64 bits; "
+              "give an integer from -2^63 to 2^63-1, or a decimal as a "
+              "string such as \"12.5\""
+            : value.dump();
     Error(absl::StrCat("record \"", id, "\": ", info.path, " must be ",
-                       ToAbsl(TypeName(info.type)), ", but is ", value.dump()));
+                       ToAbsl(TypeName(info.type)), ", but is ", given));
     return false;
   };
   switch (info.type) {

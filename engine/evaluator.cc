@@ -4,8 +4,10 @@
 #include <array>
 #include <random>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/absl_compat.h"
 #include "engine/values.h"
 
 namespace verdict {
@@ -328,6 +330,10 @@ std::string DecisionId::ToString() const {
   return text;
 }
 
+// A path test (IsPathTest) errors on a path that IsNonCanonicalPath
+// rejects, so that "/public/../admin" passes no "/public/" test and
+// "//admin" cannot slip past an "/admin/" forbid. A regex sees the raw
+// string.
 Truth EvaluatePredicate(const Program& program, const Frame& frame,
                         uint32_t predicate) {
   const Predicate& p = program.predicates[predicate];
@@ -349,8 +355,14 @@ Truth EvaluatePredicate(const Program& program, const Frame& frame,
     case PredicateKind::kStrInConst:
       return FromBool(Contains(program.const_sets[p.set], value.symbol));
     case PredicateKind::kStrStartsWith:
+      if (IsPathTest(p) && IsNonCanonicalPath(frame.Text(value))) {
+        return Truth::kError;
+      }
       return FromBool(frame.Text(value).starts_with(p.text));
     case PredicateKind::kStrEndsWith:
+      if (IsPathTest(p) && IsNonCanonicalPath(frame.Text(value))) {
+        return Truth::kError;
+      }
       return FromBool(frame.Text(value).ends_with(p.text));
     case PredicateKind::kSetContains:
       return FromBool(Contains(frame.Set(value), p.symbol));
@@ -381,6 +393,7 @@ Truth EvaluatePredicate(const Program& program, const Frame& frame,
       return FromBool(IpInCidr(p.text, frame.Text(value)));
     case PredicateKind::kStrMatches: {
       std::string_view text = frame.Text(value);
+      if (IsPathTest(p) && IsNonCanonicalPath(text)) return Truth::kError;
       return FromBool(RE2::FullMatch(re2::StringPiece(text.data(), text.size()),
                                      *program.regexes[p.set]));
     }
@@ -528,6 +541,13 @@ std::string DescribeError(const Program& program, const Frame& frame,
   if (p.kind == PredicateKind::kIntCompare) {
     return absl::StrCat("integer overflow in `",
                         program.DescribePredicate(predicate), "`");
+  }
+  if (IsPathTest(p) && IsNonCanonicalPath(frame.Text(frame.slot(p.slot)))) {
+    const std::string_view text = frame.Text(frame.slot(p.slot));
+    return absl::StrCat("path \"", absl::CHexEscape(ToAbsl(text)),
+                        "\" has an empty, \".\" or \"..\" segment, so `",
+                        program.DescribePredicate(predicate),
+                        "` cannot decide; resolve the path before the request");
   }
   return absl::StrCat("could not evaluate `",
                       program.DescribePredicate(predicate), "`");

@@ -153,6 +153,18 @@ void LinkTable::BuildIndex() {
   }
 }
 
+bool IsPathTest(const Predicate& p) {
+  switch (p.kind) {
+    case PredicateKind::kStrMatches:
+      return p.pattern != PatternKind::kRegex;
+    case PredicateKind::kStrStartsWith:
+    case PredicateKind::kStrEndsWith:
+      return p.text.find('/') != std::string::npos;
+    default:
+      return false;
+  }
+}
+
 std::vector<uint32_t> PredicateSlots(const Predicate& p) {
   std::vector<uint32_t> slots(p.slots.begin(), p.slots.end());
   if (p.slot != kNoSlot) slots.push_back(p.slot);

@@ -184,6 +184,11 @@ struct Predicate;
 // Returns the distinct slots `predicate` reads, sorted.
 std::vector<uint32_t> PredicateSlots(const Predicate& predicate);
 
+// True for a test of a path: a glob or template match, or a startsWith or
+// endsWith whose affix contains '/'. Such a test errors on a string that
+// IsNonCanonicalPath rejects, so it can error while its slot is present.
+bool IsPathTest(const Predicate& predicate);
+
 struct Predicate {
   PredicateKind kind = PredicateKind::kBoolIs;
   IntOp op = IntOp::kEq;

@@ -179,4 +179,30 @@ std::string FormatDuration(int64_t seconds) {
   return absl::StrCat(seconds, "s");
 }
 
+bool IsNonCanonicalPath(std::string_view path) {
+  if (path.find("//") != std::string_view::npos) return true;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    // Counts the dots of a segment made of dots only, "%2e" counting as one.
+    int dots = 0;
+    size_t at = start;
+    while (at < end) {
+      if (path[at] == '.') {
+        ++at;
+      } else if (end - at >= 3 && path[at] == '%' && path[at + 1] == '2' &&
+                 (path[at + 2] == 'e' || path[at + 2] == 'E')) {
+        at += 3;
+      } else {
+        break;
+      }
+      ++dots;
+    }
+    if (at == end && (dots == 1 || dots == 2)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace verdict

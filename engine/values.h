@@ -51,6 +51,13 @@ std::optional<int64_t> ParseDuration(std::string_view text);
 // Renders seconds in the largest unit that divides them: 300 -> "5m".
 std::string FormatDuration(int64_t seconds);
 
+// True when `path` is not in the form that path tests require: it has an
+// empty segment ("//" anywhere), or a segment that is "." or "..", with
+// any of the dots percent-encoded as "%2e" or "%2E". Segments are split
+// at '/'. A trailing '/' and dots inside a segment ("a..b") are allowed.
+// Backslashes and other percent-encodings are not interpreted.
+bool IsNonCanonicalPath(std::string_view path);
+
 }  // namespace verdict
 
 #endif  // VERDICT_ENGINE_VALUES_H_

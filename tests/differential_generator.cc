@@ -127,7 +127,7 @@ int CaseGenerator::Uniform(int n) {
 std::string CaseGenerator::Atom() {
   const std::string integer = Pick<std::string>(
       {"0", "3", "-5", "100", "9223372036854775807", "-9223372036854775807"});
-  switch (Uniform(60)) {
+  switch (Uniform(61)) {
     case 0: return "action.name == \"" + Pick<std::string>({"a", "b", "c"}) + "\"";
     case 1: return "action.name in [\"a\", \"b\"]";
     case 2: return "resource.type == \"" + Pick<std::string>({"doc", "img"}) + "\"";
@@ -146,6 +146,7 @@ std::string CaseGenerator::Atom() {
     case 15: return "subject.id in resource.tags";
     case 16: return "resource.path == [\"a\", \"b\"]";
     case 17: return "resource.id.startsWith(\"d\")";
+    case 58: return "resource.uri.startsWith(\"/docs/\")";
     case 18: return "env.now - token.issued_at < " + Pick<std::string>({"300s", "5m", "0s", "1h", "1d"});
     case 19: return "token.ttl > 1m";
     case 20: return "subject.roles == EDITORS";
@@ -312,7 +313,8 @@ Json CaseGenerator::Request() {
   }
   if (Uniform(2) == 0) properties["net"] = Pick<std::string>({"10.0.0.0/8", "2001:db8::/32", "::/0"});
   if (maybe()) {
-    properties["uri"] = Pick<std::string>({"/docs/a", "/docs/a/b", "/x", "/docs/", "/dacs/q", "/DOCS/z", "/docs//b"});
+    properties["uri"] = Pick<std::string>({"/docs/a", "/docs/a/b", "/x", "/docs/", "/dacs/q", "/DOCS/z", "/docs//b",
+                           "/docs/../b", "/docs/%2E/b", "//docs/a", "/docs/a..b"});
   }
   resource["properties"] = properties;
   request["resource"] = resource;

@@ -41,6 +41,29 @@ Value Int(int64_t i) {
 }
 
 bool InRange(const std::string& ip, const std::string& cidr);
+
+// A path that path tests accept: no empty segment between two slashes, and
+// no segment that decodes to "." or "..", where "%2e" decodes to a dot.
+bool IsResolvedPath(const std::string& path) {
+  std::vector<std::string> segments = absl::StrSplit(path, '/');
+  for (size_t i = 0; i < segments.size(); ++i) {
+    std::string decoded;
+    for (size_t at = 0; at < segments[i].size(); ++at) {
+      std::string code = segments[i].substr(at, 3);
+      std::transform(code.begin(), code.end(), code.begin(), ::tolower);
+      if (code == "%2e") {
+        decoded += '.';
+        at += 2;
+      } else {
+        decoded += segments[i][at];
+      }
+    }
+    if (decoded == "." || decoded == "..") return false;
+    // The first segment of "/a" and the last of "/a/" are empty and allowed.
+    if (decoded.empty() && i > 0 && i + 1 < segments.size()) return false;
+  }
+  return true;
+}
 bool Matches(const TExpr& expr, const std::string& text);
 
 class Interpreter {
@@ -220,6 +243,10 @@ Value Interpreter::Eval(const TExpr& expr) {
     case TExprKind::kMatches: {
       Value text = Eval(expr.children[0]);
       if (text.kind == Value::kError) return text;
+      if (static_cast<PatternKind>(expr.int_value) != PatternKind::kRegex &&
+          !IsResolvedPath(text.text)) {
+        return Error();
+      }
       return Bool(Matches(expr, text.text));
     }
     case TExprKind::kLinked:
@@ -229,6 +256,10 @@ Value Interpreter::Eval(const TExpr& expr) {
       Value text = Eval(expr.children[0]);
       Value affix = Eval(expr.children[1]);
       if (text.kind == Value::kError) return Error();
+      if (affix.text.find('/') != std::string::npos &&
+          !IsResolvedPath(text.text)) {
+        return Error();
+      }
       std::string_view view = text.text;
       return Bool(expr.kind == TExprKind::kStartsWith
                       ? view.starts_with(affix.text)
