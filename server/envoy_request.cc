@@ -155,16 +155,18 @@ std::string NameOf(std::string_view name, bool lower_case) {
 }
 
 // The values of headers or query parameters, by attribute path, with the
-// first wire name seen for each so that two names mapping to one path are
-// caught.
+// first wire name seen for each so that two names mapping to one declared
+// path are caught. Paths the schema does not declare are dropped.
 class ValueSets {
  public:
-  explicit ValueSets(absl::string_view kind) : kind_(kind) {}
+  ValueSets(absl::string_view kind, const Program& program)
+      : kind_(kind), program_(program) {}
 
   // Adds `value` to the set of `path`; `value` null only marks the set
   // present, as for a header with an empty value.
   absl::Status Add(const std::string& path, absl::string_view wire_name,
                    const std::string_view* value) {
+    if (program_.FindSlot(path) == kNoSlot) return absl::OkStatus();
     Entry& entry = entries_[path];
     if (entry.wire_name.empty()) {
       entry.wire_name = std::string(wire_name);
@@ -192,6 +194,7 @@ class ValueSets {
     std::vector<std::string> values;
   };
   absl::string_view kind_;
+  const Program& program_;
   absl::flat_hash_map<std::string, Entry> entries_;
 };
 
@@ -295,7 +298,7 @@ class CheckDecoder {
     absl::StatusOr<std::vector<std::pair<std::string, std::string>>> query =
         ParseQuery(target.substr(question + 1));
     if (!query.ok()) return query.status();
-    ValueSets parameters("query parameter");
+    ValueSets parameters("query parameter", program_);
     for (const auto& [name, value] : *query) {
       const std::string attribute = NameOf(name, /*lower_case=*/false);
       if (attribute.empty()) continue;
@@ -312,7 +315,7 @@ class CheckDecoder {
   // Each header value is split at commas, so that a header sent twice and
   // one sent once with a comma-joined value give the same set.
   absl::Status DecodeHeaders(const auth::AttributeContext::HttpRequest& http) {
-    ValueSets headers("header");
+    ValueSets headers("header", program_);
     auto add = [&](absl::string_view name, absl::string_view value) {
       const std::string lower = absl::AsciiStrToLower(name);
       const std::string attribute = NameOf(lower, /*lower_case=*/true);

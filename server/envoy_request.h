@@ -58,7 +58,7 @@ std::string AttributeNameOf(std::string_view name);
 //
 // Returns INVALID_ARGUMENT, naming the value, for a path NormalizePath
 // rejects, a malformed query escape, two header or parameter names that map
-// to one attribute name ("x-a" and "x_a"), a JWT claim whose value the
+// to one declared attribute ("x-a" and "x_a"), a JWT claim whose value the
 // schema's type cannot hold (such as 1.5 for an int), JWT claims nested
 // deeper than kMaxObjectDepth, and any value RequestBuilder rejects.
 // Thread-compatible, like Frame.

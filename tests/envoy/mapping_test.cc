@@ -327,6 +327,13 @@ TEST_F(EnvoyMappingTest, RejectsTwoHeaderNamesForOneAttribute) {
               HasSubstr("both map to the attribute request.headers.x_a"));
 }
 
+TEST_F(EnvoyMappingTest, UndeclaredHeaderNamesMayCollide) {
+  auth::CheckRequest request = Get("/");
+  (*Http(request).mutable_headers())["x-b"] = "1";
+  (*Http(request).mutable_headers())["x_b"] = "2";
+  EXPECT_TRUE(Decode(request).ok());
+}
+
 TEST_F(EnvoyMappingTest, QueryParametersAreSets) {
   ASSERT_TRUE(Decode(Get("/search?tag=a&tag=b+c&tag=a&other=1")).ok());
   EXPECT_THAT(SetOf("request.query.tag"), ElementsAre("a", "b c"));
