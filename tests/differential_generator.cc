@@ -1,7 +1,8 @@
 // The random policy sets, requests and entity data of the differential
 // test. The atoms together use every construct of the language: every
 // operator and method, both spellings of the logical operators, every
-// attribute type, optional and nested attributes, constants of this module
+// literal form and constructor (string escapes, durations, the int64
+// bounds), every attribute type, optional and nested attributes, constants of this module
 // and of another, patterns given as constants, timestamps with UTC
 // offsets, data joins for two groups, hierarchies for two groups, policy
 // sets nested two deep with each combining algorithm, templates,
@@ -127,7 +128,7 @@ int CaseGenerator::Uniform(int n) {
 std::string CaseGenerator::Atom() {
   const std::string integer = Pick<std::string>(
       {"0", "3", "-5", "100", "9223372036854775807", "-9223372036854775807"});
-  switch (Uniform(61)) {
+  switch (Uniform(66)) {
     case 0: return "action.name == \"" + Pick<std::string>({"a", "b", "c"}) + "\"";
     case 1: return "action.name in [\"a\", \"b\"]";
     case 2: return "resource.type == \"" + Pick<std::string>({"doc", "img"}) + "\"";
@@ -147,6 +148,12 @@ std::string CaseGenerator::Atom() {
     case 16: return "resource.path == [\"a\", \"b\"]";
     case 17: return "resource.id.startsWith(\"d\")";
     case 58: return "resource.uri.startsWith(\"/docs/\")";
+    case 59: return "token.ttl " + Pick<std::string>({">=", "<"}) + " duration(\"1h30m\")";
+    case 60: return "token.ttl == 9m + 1m";
+    case 61: return "action.name == \"\\u0061\"";
+    case 62: return "resource.uri like \"/docs/\\\\*\"";
+    case 63: return "subject.level > -9223372036854775808";
+    case 64: return "subject.id in EDITORS";
     case 18: return "env.now - token.issued_at < " + Pick<std::string>({"300s", "5m", "0s", "1h", "1d"});
     case 19: return "token.ttl > 1m";
     case 20: return "subject.roles == EDITORS";
@@ -314,7 +321,7 @@ Json CaseGenerator::Request() {
   if (Uniform(2) == 0) properties["net"] = Pick<std::string>({"10.0.0.0/8", "2001:db8::/32", "::/0"});
   if (maybe()) {
     properties["uri"] = Pick<std::string>({"/docs/a", "/docs/a/b", "/x", "/docs/", "/dacs/q", "/DOCS/z", "/docs//b",
-                           "/docs/../b", "/docs/%2E/b", "//docs/a", "/docs/a..b"});
+                           "/docs/../b", "/docs/%2E/b", "//docs/a", "/docs/a..b", "/docs/*"});
   }
   resource["properties"] = properties;
   request["resource"] = resource;
@@ -331,7 +338,7 @@ Json CaseGenerator::Request() {
   }
   Json token = Json::object();
   if (maybe()) token["issued_at"] = Pick<Json>({1000, 1300, 999, INT64_MIN, "1970-01-01T05:50:00+05:30"});
-  if (maybe()) token["ttl"] = Pick<int64_t>({30, 600, INT64_MAX});
+  if (maybe()) token["ttl"] = Pick<int64_t>({30, 600, 5400, INT64_MAX});
   request["attributes"]["token"] = token;
   if (Uniform(4) == 0) {
     request["attributes"]["env"] = {{"now", Pick<Json>({1200, "1970-01-01T00:20:00Z", 601})}};
