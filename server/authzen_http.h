@@ -33,7 +33,7 @@ inline constexpr size_t kDefaultSearchPageSize = 1000;
 // before parsing, so a deeply nested body cannot exhaust the stack.
 inline constexpr int kMaxHttpJsonDepth = 40;
 
-// What a search enumerates.
+// The kind of entity a search enumerates.
 enum class SearchKind { kSubject, kResource, kAction };
 
 // Serves the AuthZEN endpoints from the program currently published in a
@@ -44,9 +44,9 @@ enum class SearchKind { kSubject, kResource, kAction };
 //
 // Search enumerates candidates and decides one request per candidate:
 // subject and resource search take the ids of the entity data set joined
-// to that group (`schema subject from users`), sorted by id; action search
-// takes the action names that policies compare `action.name` with, in the
-// order the compiled program first mentions them. Candidates the policies
+// to that group (`schema subject from users`); action search takes the
+// action names that policies compare `action.name` with. Both are tried in
+// byte order. Candidates the policies
 // cannot list (an action matched by a pattern, an entity absent from the
 // data) are not found by search. Cost: one decision per candidate up to
 // the page's last result, plus the candidates scanned to find whether a

@@ -21,9 +21,6 @@ absl::Status ParseBody(const std::string& body, nlohmann::json& out);
 // "an array", "null", ...
 std::string DescribeType(const nlohmann::json& value);
 
-// Which members of an entity must be present.
-enum class EntityIds { kRequired, kOptional };
-
 // Checks the request members subject, action and resource of an access
 // request, and context when present: objects whose type and id (or name)
 // are strings and whose properties is an object. The entity in

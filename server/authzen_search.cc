@@ -8,7 +8,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "server/authzen_http.h"
@@ -35,7 +34,7 @@ const char* GroupName(SearchKind kind) {
   return "";
 }
 
-// The page a search request asks for.
+// The page a search request selects.
 struct PageRequest {
   size_t limit = kDefaultSearchPageSize;
   // The last candidate of the previous page; empty for the first page.
@@ -77,25 +76,23 @@ std::string ReadPage(const Json& request, PageRequest& page) {
   return "";
 }
 
-// Action names the program compares action.name with, in predicate order.
+// Action names the program compares action.name with, in byte order.
 std::vector<std::string> MentionedActions(const Program& program) {
   std::vector<std::string> names;
   const uint32_t slot = program.FindSlot("action.name");
   if (slot == kNoSlot) return names;
-  absl::flat_hash_set<uint32_t> seen;
-  auto add = [&](uint32_t symbol) {
-    if (seen.insert(symbol).second) {
-      names.emplace_back(program.SymbolText(symbol));
-    }
-  };
   for (const Predicate& predicate : program.predicates) {
     if (predicate.slot != slot) continue;
     if (predicate.kind == PredicateKind::kStrEq) {
-      add(predicate.symbol);
+      names.emplace_back(program.SymbolText(predicate.symbol));
     } else if (predicate.kind == PredicateKind::kStrInConst) {
-      for (uint32_t symbol : program.const_sets[predicate.set]) add(symbol);
+      for (uint32_t symbol : program.const_sets[predicate.set]) {
+        names.emplace_back(program.SymbolText(symbol));
+      }
     }
   }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 

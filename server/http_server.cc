@@ -80,8 +80,8 @@ HttpServer::HttpServer(HttpOptions options) : options_(std::move(options)) {
       [this](const httplib::Request& request, httplib::Response& response) {
         HandleError(request, response);
       });
-  // A handler that throws (std::bad_alloc, say) answers 500 rather than
-  // ending the process.
+  // A handler that throws (std::bad_alloc, say) gets a 500 response rather
+  // than ending the process.
   server_.set_exception_handler([this](const httplib::Request& request,
                                        httplib::Response& response,
                                        std::exception_ptr error) {
@@ -102,6 +102,15 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Route(const std::string& method, const std::string& path,
                        JsonHandler handler) {
+  RouteRaw(method, path,
+           [this, handler = std::move(handler)](const httplib::Request& request,
+                                                httplib::Response& response) {
+             WriteJson(request, handler(request), response);
+           });
+}
+
+void HttpServer::RouteRaw(const std::string& method, const std::string& path,
+                          RawHandler handler) {
   std::string& allowed = allowed_methods_[path];
   absl::StrAppend(&allowed, allowed.empty() ? "" : ", ", method);
   // cpp-httplib routes by regular expression; the paths here contain only
@@ -111,10 +120,10 @@ void HttpServer::Route(const std::string& method, const std::string& path,
     if (c == '.') pattern.push_back('\\');
     pattern.push_back(c);
   }
-  auto serve = [this, handler = std::move(handler)](
-                   const httplib::Request& request,
-                   httplib::Response& response) {
-    WriteJson(request, handler(request), response);
+  auto serve = [handler = std::move(handler)](const httplib::Request& request,
+                                              httplib::Response& response) {
+    handler(request, response);
+    EchoRequestId(request, response);
   };
   if (method == "GET") {
     server_.Get(pattern, std::move(serve));
@@ -167,8 +176,13 @@ void HttpServer::WriteJson(const httplib::Request& request,
     auto it = allowed_methods_.find(request.path);
     if (it != allowed_methods_.end()) out.set_header("Allow", it->second);
   }
+  EchoRequestId(request, out);
+}
+
+void HttpServer::EchoRequestId(const httplib::Request& request,
+                               httplib::Response& out) {
   const std::string id = request.get_header_value(kRequestIdHeader);
-  if (!id.empty()) {
+  if (!id.empty() && !out.has_header(kRequestIdHeader)) {
     out.set_header(kRequestIdHeader, id.substr(0, kMaxRequestIdBytes));
   }
 }

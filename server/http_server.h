@@ -24,7 +24,7 @@ namespace verdict::server {
 // (kMaxReceiveMessageBytes), room for a batch of kMaxBatchRequests items.
 inline constexpr size_t kDefaultMaxHttpBodyBytes = size_t{16} << 20;
 
-// Default number of threads that read, decide and answer HTTP requests. A
+// Default number of threads that read HTTP requests, decide and respond. A
 // keep-alive connection holds its thread until it closes or stays idle
 // for HttpOptions::keep_alive_timeout, so this also bounds the connections
 // served at once; further connections wait in the accept queue.
@@ -68,8 +68,12 @@ JsonResponse ErrorResponse(int status, std::string message);
 // is not thread-safe and must happen before Start.
 class HttpServer {
  public:
-  // Receives the raw request body; runs on a server thread.
+  // Returns the response to a request; runs on a server thread.
   using JsonHandler = std::function<JsonResponse(const httplib::Request&)>;
+  // Fills the response itself, for endpoints whose body is not JSON, such
+  // as a Prometheus text page; runs on a server thread.
+  using RawHandler =
+      std::function<void(const httplib::Request&, httplib::Response&)>;
 
   explicit HttpServer(HttpOptions options);
   HttpServer(const HttpServer&) = delete;  // owns a listening socket
@@ -79,6 +83,10 @@ class HttpServer {
   // Registers `handler` for `method` ("GET" or "POST") on the exact path.
   void Route(const std::string& method, const std::string& path,
              JsonHandler handler);
+  // Registers a handler that writes its own body and content type. The
+  // response still gets the X-Request-ID header.
+  void RouteRaw(const std::string& method, const std::string& path,
+                RawHandler handler);
 
   // Binds the listen address and starts serving on a background thread.
   // Returns UNAVAILABLE when the address cannot be bound, INVALID_ARGUMENT
@@ -95,6 +103,8 @@ class HttpServer {
  private:
   void WriteJson(const httplib::Request& request, const JsonResponse& response,
                  httplib::Response& out) const;
+  static void EchoRequestId(const httplib::Request& request,
+                            httplib::Response& out);
   // Turns the library's bare 404, 405 and 413 responses into JSON errors.
   void HandleError(const httplib::Request& request,
                    httplib::Response& response) const;
