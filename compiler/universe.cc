@@ -305,6 +305,8 @@ UniversePredicate Universe::Translate(size_t program_index, uint32_t index) {
       out.text = p.text;  // opaque; kept for value hints
       break;
   }
+  // A path test errors on an unresolved path even when its slot is present.
+  if (IsPathTest(p)) out.may_overflow = true;
   AddHints(program, p, out);
   return out;
 }

@@ -65,8 +65,8 @@ struct UniversePredicate {
   bool set_size = false;
   IntOp op = IntOp::kEq;
   int64_t constant = 0;
-  // True for integer comparisons, whose kError may be an overflow rather
-  // than an absent slot.
+  // True for integer comparisons and path tests (IsPathTest), whose kError
+  // may be an overflow or an unresolved path rather than an absent slot.
   bool may_overflow = false;
   std::vector<uint32_t> slots;  // every slot read, sorted
   std::string rendered;         // DescribePredicate of the first program
