@@ -8,7 +8,9 @@
 // The server runs in-process with the parts `verdict serve` uses:
 // PolicyLoader, ProgramStore, VerdictService and StartGrpcServer. A reload
 // rewrites the policy file and calls PolicyLoader::Load(), as the server's
-// event loop does on SIGHUP or a file change.
+// event loop does on SIGHUP or a file change. A second test runs the same
+// reloads against threads that decide through ProgramStore::Reader without
+// gRPC, for ThreadSanitizer.
 //
 // VERDICT_RELOAD_CYCLES sets the number of reloads (default 200); each
 // reload waits until clients complete a few calls, so that every published
@@ -23,6 +25,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -335,6 +338,66 @@ class LoadDriver {
   int in_flight_ = 0;  // guarded by mutex_
 };
 
+// Decides every request against what ProgramStore::Reader returns, in
+// kReaderThreads threads, and checks each decision against its revision as
+// ResponseChecker does. This is the server's read path without gRPC, so
+// that TSan sees every access of it: Debian's gRPC is not built with TSan.
+class ReaderThreads {
+ public:
+  static constexpr int kReaderThreads = 4;
+
+  ReaderThreads(const ProgramStore& store, ResponseChecker& checker) {
+    for (int i = 0; i < kReaderThreads; ++i) {
+      threads_.emplace_back([this, &store, &checker] { Run(store, checker); });
+    }
+  }
+  ~ReaderThreads() { Stop(); }
+
+  void Stop() {
+    stopping_.store(true, std::memory_order_relaxed);
+    for (std::thread& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+  int64_t completed() const {
+    return completed_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  void Run(const ProgramStore& store, ResponseChecker& checker) {
+    ProgramStore::Reader reader(store);
+    Frame frame;
+    for (int n = 0; !stopping_.load(std::memory_order_relaxed); ++n) {
+      const int request = n % kRequestCount;
+      const Program* program = reader.Acquire();
+      if (program == nullptr) {
+        checker.Fail("the store has no program");
+        return;
+      }
+      const absl::Status decoded =
+          DecodeDecideRequest(*program, MakeRequest(request), 0, frame);
+      if (!decoded.ok()) {
+        checker.Fail(std::string(decoded.message()));
+        return;
+      }
+      const Decision decision = Evaluate(*program, frame);
+      v1::DecideResponse response;
+      response.set_decision(decision.permit);
+      response.set_revision(program->revision);
+      for (uint32_t policy : decision.determining) {
+        response.add_policies(program->policies[policy].id);
+      }
+      checker.Check(request, response);
+      completed_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> completed_{0};
+};
+
 TEST(ReloadUnderLoad, ServesOnlyValidRevisions) {
   const int cycles = ReloadCycles();
   const fs::path dir = fs::temp_directory_path() /
@@ -439,6 +502,56 @@ TEST(ReloadUnderLoad, ServesOnlyValidRevisions) {
   EXPECT_GT(checker.served(set_a.revision), 0);
   EXPECT_GT(checker.served(set_b.revision), 0);
   EXPECT_EQ(service.stats().in_flight, 0);
+  fs::remove_all(dir);
+}
+
+TEST(ReloadUnderLoad, ReadersSeeOnlyValidRevisions) {
+  const int cycles = ReloadCycles();
+  const fs::path dir = fs::temp_directory_path() /
+                       absl::StrCat("verdict-reload-readers-", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path rules = dir / "rules.verdict";
+  ReplaceFile(dir / "schema.verdict", kSchema);
+  ReplaceFile(rules, kPoliciesB);
+  const ExpectedSet set_b = ComputeExpected(dir.string());
+  ReplaceFile(rules, kPoliciesA);
+  const ExpectedSet set_a = ComputeExpected(dir.string());
+  ASSERT_NE(set_a.revision, set_b.revision);
+
+  ProgramStore store;
+  PolicyLoader loader(dir.string(), "", store);
+  ASSERT_TRUE(loader.Load().ok());
+  ResponseChecker checker({set_a, set_b});
+  ReaderThreads readers(store, checker);
+
+  // The same cycle as above: B, syntax error, A, type error.
+  const char* const kCycle[] = {kPoliciesB, kSyntaxError, kPoliciesA,
+                                kTypeError};
+  int rejected = 0;
+  for (int cycle = 0; cycle < cycles && checker.failures() == 0; ++cycle) {
+    const int64_t completed_before = readers.completed();
+    ReplaceFile(rules, kCycle[cycle % 4]);
+    absl::StatusOr<std::string> loaded = loader.Load();
+    EXPECT_EQ(loaded.ok(), cycle % 2 == 0)
+        << "cycle " << cycle << ": " << loaded.status();
+    if (!loaded.ok()) ++rejected;
+    const Clock::time_point give_up = Clock::now() + kMaxWaitPerReload;
+    while (readers.completed() < completed_before + kCallsPerReload &&
+           Clock::now() < give_up) {
+      std::this_thread::yield();
+    }
+  }
+  readers.Stop();
+
+  std::cout << cycles << " reloads (" << rejected << " rejected); "
+            << readers.completed() << " decisions; "
+            << checker.served(set_a.revision) << " from A, "
+            << checker.served(set_b.revision) << " from B\n";
+  EXPECT_EQ(checker.failures(), 0) << checker.messages();
+  EXPECT_EQ(rejected, cycles / 2);
+  EXPECT_GT(checker.served(set_a.revision), 0);
+  EXPECT_GT(checker.served(set_b.revision), 0);
   fs::remove_all(dir);
 }
 
