@@ -37,7 +37,7 @@ inline constexpr int kMaxGrpcThreads = 16;
 
 // Default number of calls one HTTP/2 connection may have open at once, sent
 // to clients as SETTINGS_MAX_CONCURRENT_STREAMS. The HTTP/2 initial value is
-// unlimited. A gRPC client holds its further calls until one ends, and
+// unlimited. A gRPC client queues its further calls until one ends, and
 // gRPC 1.51 treats a stream opened past the limit as an error of the whole
 // connection, so one connection cannot make the server hold more calls.
 inline constexpr int kDefaultMaxStreamsPerConnection = 100;

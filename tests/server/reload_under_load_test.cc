@@ -1,9 +1,9 @@
 // Hot reload under load: clients keep many Decide and BatchDecide calls in
-// flight over loopback while the policy set is reloaded hundreds of times,
-// alternating a valid set A, a set with a syntax error, a valid set B whose
-// decisions differ from A's, and a set with a type error. Every response
-// must come from A or B, and its decision and determining policies must be
-// those of the revision it names.
+// flight over loopback while the policy set is reloaded hundreds of times.
+// The reloads cycle through a valid set A, a set with a syntax error, a
+// valid set B whose decisions differ from A's, and a set with a type error.
+// Every response must come from A or B, and its decision and determining
+// policies must be those of the revision it names.
 //
 // The server runs in-process with the parts `verdict serve` uses:
 // PolicyLoader, ProgramStore, VerdictService and StartGrpcServer. A reload
