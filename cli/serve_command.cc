@@ -19,8 +19,9 @@ const CommandSpec& ServeSpec() {
   static const CommandSpec* const spec = new CommandSpec{
       .name = "serve",
       .summary =
-          "Serve policy decisions over gRPC and, with --http-listen, the "
-          "AuthZEN HTTP API, reloading policies when they change",
+          "Serve policy decisions over gRPC (Verdict's API and Envoy's "
+          "ext_authz) and, with --http-listen, the AuthZEN HTTP API, "
+          "reloading policies when they change",
       .usage =
           "verdict serve --policies DIR [--data DIR] "
           "[--listen HOST:PORT] [--port-file FILE] [--http-listen HOST:PORT] "
