@@ -14,9 +14,6 @@
 #include "tests/reference_interpreter.h"
 
 namespace verdict::testing {
-
-extern const char kLibraryModule[];
-
 namespace {
 
 namespace fs = std::filesystem;
@@ -76,6 +73,19 @@ Json ReferenceField(const compiler::TExpr& value, const Program& program,
       return elements;
     }
     default: return slot.integer;
+  }
+}
+
+// Writes the policy and data files of `c` under `dir`, replacing what is
+// there.
+void WriteCaseFiles(const DifferentialCase& c, const fs::path& dir) {
+  fs::remove_all(dir);
+  fs::create_directories(dir / "policies");
+  fs::create_directories(dir / "data");
+  std::ofstream(dir / "policies" / "app.verdict") << c.PolicyFile();
+  std::ofstream(dir / "policies" / "lib.verdict") << kLibraryModule;
+  for (const auto& [name, contents] : c.data.items()) {
+    std::ofstream(dir / "data" / (name + ".json")) << contents.dump(2) << "\n";
   }
 }
 
@@ -161,17 +171,6 @@ std::unique_ptr<PreparedCase> PreparedCase::Load(const fs::path& dir,
     }
   }
   return std::unique_ptr<PreparedCase>(new PreparedCase(std::move(state)));
-}
-
-void WriteCaseFiles(const DifferentialCase& c, const fs::path& dir) {
-  fs::remove_all(dir);
-  fs::create_directories(dir / "policies");
-  fs::create_directories(dir / "data");
-  std::ofstream(dir / "policies" / "app.verdict") << c.PolicyFile();
-  std::ofstream(dir / "policies" / "lib.verdict") << kLibraryModule;
-  for (const auto& [name, contents] : c.data.items()) {
-    std::ofstream(dir / "data" / (name + ".json")) << contents.dump(2) << "\n";
-  }
 }
 
 std::unique_ptr<PreparedCase> PreparedCase::Prepare(const DifferentialCase& c,

@@ -20,6 +20,11 @@
 
 namespace verdict::testing {
 
+// The file policies/lib.verdict of every case: `module lib;` with the
+// constants ROLES and NETS that generated policies read as lib::ROLES and
+// lib::NETS.
+extern const char kLibraryModule[];
+
 // A condition: an atom (a comparison or test written as text) or a logical
 // operator over children.
 struct Condition {

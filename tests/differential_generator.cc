@@ -59,8 +59,7 @@ std::string Join(const std::vector<std::string>& terms) {
 
 }  // namespace
 
-// The constants that the generated policies read from another module.
-extern const char kLibraryModule[] = R"(module lib;
+const char kLibraryModule[] = R"(module lib;
 const ROLES = ["r1", "r3"]
 const NETS = [cidr("10.0.0.0/8"), cidr("::ffff:192.168.0.0/112")]
 )";
