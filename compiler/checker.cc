@@ -20,14 +20,36 @@ namespace checker_internal {
 CheckedSet Checker::Run(const std::vector<FileAst>& files) {
   CollectSchema(files);
   CollectConstants(files);
-  CollectPolicies(files, nullptr);
+  CollectSets(files);
+  for (size_t f = 0; f < files.size(); ++f) CheckPolicies(f, files[f]);
+  module_.clear();
   return std::move(result_);
 }
 
 CheckedSet Checker::RunAndRelease(std::vector<FileAst>& files) {
   CollectSchema(files);
   CollectConstants(files);
-  CollectPolicies(files, &files);
+  CollectSets(files);
+  for (size_t f = 0; f < files.size(); ++f) {
+    CheckPolicies(f, files[f]);
+    std::vector<PolicyDecl>().swap(files[f].policies);
+  }
+  module_.clear();
+  return std::move(result_);
+}
+
+CheckedSet Checker::RunStreaming(
+    const std::vector<FileAst>& declarations,
+    absl::FunctionRef<FileAst(size_t)> parse_again,
+    absl::FunctionRef<void(CheckedSet&)> after_file) {
+  CollectSchema(declarations);
+  CollectConstants(declarations);
+  CollectSets(declarations);
+  for (size_t f = 0; f < declarations.size(); ++f) {
+    CheckPolicies(f, parse_again(f));
+    after_file(result_);
+  }
+  module_.clear();
   return std::move(result_);
 }
 
@@ -139,16 +161,13 @@ void Checker::CollectConstants(const std::vector<FileAst>& files) {
   module_.clear();
 }
 
-void Checker::CollectPolicies(const std::vector<FileAst>& files,
-                              std::vector<FileAst>* release) {
-  std::map<std::string, Span> seen;
-  std::vector<int> set_base;  // first global set index of each file
+void Checker::CollectSets(const std::vector<FileAst>& files) {
   for (size_t f = 0; f < files.size(); ++f) {
-    set_base.push_back(static_cast<int>(result_.sets.size()));
+    set_base_.push_back(static_cast<int>(result_.sets.size()));
     module_ = files[f].module;
     for (const PolicySetDecl& set : files[f].policy_sets) {
       std::string id = Qualify(set.id);
-      auto [it, inserted] = seen.emplace(id, set.span);
+      auto [it, inserted] = seen_ids_.emplace(id, set.span);
       if (!inserted) {
         diagnostics_.Error(set.span,
                            absl::StrCat("policy set id \"", id,
@@ -157,51 +176,47 @@ void Checker::CollectPolicies(const std::vector<FileAst>& files,
       }
       result_.sets.push_back(CheckedPolicySet{
           std::move(id), set.algorithm,
-          set.set < 0 ? -1 : set_base[f] + set.set,
+          set.set < 0 ? -1 : set_base_[f] + set.set,
           (uint64_t{f} << 32) | set.order, set.span});
     }
   }
-  for (size_t f = 0; f < files.size(); ++f) {
-    const FileAst& file = files[f];
-    module_ = file.module;
-    for (const PolicyDecl& decl : file.policies) {
-      std::string id = Qualify(decl.id);
-      auto [it, inserted] = seen.emplace(id, decl.id_span);
-      if (!inserted) {
-        diagnostics_.Error(decl.id_span,
-                           absl::StrCat("policy id \"", id,
-                                        "\" is already used at ",
-                                        FormatLocation(it->second)));
-        continue;
-      }
-      CheckedPolicy policy;
-      policy.id = std::move(id);
-      policy.effect = decl.effect;
-      policy.set = decl.set < 0 ? -1 : set_base[f] + decl.set;
-      policy.order = (uint64_t{f} << 32) | decl.order;
-      policy.span = decl.span;
-      if (!decl.link_data_set.empty()) {
-        std::optional<TExpr> condition = CheckTemplate(decl, policy.id);
-        if (!condition) continue;
-        CheckGuards(*condition, {});
-        policy.has_condition = true;
-        policy.condition = std::move(*condition);
-      } else if (decl.condition != nullptr) {
-        std::optional<TExpr> condition = CheckExpr(*decl.condition);
-        if (!condition) continue;
-        if (!ExpectType(*condition, Type::kBool, "a policy condition")) continue;
-        CheckGuards(*condition, {});
-        policy.has_condition = true;
-        policy.condition = std::move(*condition);
-      }
-      if (!CheckDuties(decl, policy)) continue;
-      result_.policies.push_back(std::move(policy));
+}
+
+void Checker::CheckPolicies(size_t f, const FileAst& file) {
+  module_ = file.module;
+  for (const PolicyDecl& decl : file.policies) {
+    std::string id = Qualify(decl.id);
+    auto [it, inserted] = seen_ids_.emplace(id, decl.id_span);
+    if (!inserted) {
+      diagnostics_.Error(decl.id_span,
+                         absl::StrCat("policy id \"", id,
+                                      "\" is already used at ",
+                                      FormatLocation(it->second)));
+      continue;
     }
-    if (release != nullptr) {
-      std::vector<PolicyDecl>().swap((*release)[f].policies);
+    CheckedPolicy policy;
+    policy.id = std::move(id);
+    policy.effect = decl.effect;
+    policy.set = decl.set < 0 ? -1 : set_base_[f] + decl.set;
+    policy.order = (uint64_t{f} << 32) | decl.order;
+    policy.span = decl.span;
+    if (!decl.link_data_set.empty()) {
+      std::optional<TExpr> condition = CheckTemplate(decl, policy.id);
+      if (!condition) continue;
+      CheckGuards(*condition, {});
+      policy.has_condition = true;
+      policy.condition = std::move(*condition);
+    } else if (decl.condition != nullptr) {
+      std::optional<TExpr> condition = CheckExpr(*decl.condition);
+      if (!condition) continue;
+      if (!ExpectType(*condition, Type::kBool, "a policy condition")) continue;
+      CheckGuards(*condition, {});
+      policy.has_condition = true;
+      policy.condition = std::move(*condition);
     }
+    if (!CheckDuties(decl, policy)) continue;
+    result_.policies.push_back(std::move(policy));
   }
-  module_.clear();
 }
 
 std::optional<TExpr> Checker::CheckExpr(const Expr& expr) {
@@ -751,6 +766,14 @@ CheckedSet Check(const std::vector<FileAst>& files, Diagnostics& diagnostics) {
 CheckedSet Check(std::vector<FileAst>&& files, Diagnostics& diagnostics) {
   std::vector<FileAst> owned = std::move(files);
   return checker_internal::Checker(diagnostics).RunAndRelease(owned);
+}
+
+CheckedSet CheckStreaming(const std::vector<FileAst>& declarations,
+                          absl::FunctionRef<FileAst(size_t)> parse_again,
+                          absl::FunctionRef<void(CheckedSet&)> after_file,
+                          Diagnostics& diagnostics) {
+  return checker_internal::Checker(diagnostics)
+      .RunStreaming(declarations, parse_again, after_file);
 }
 
 }  // namespace verdict::compiler

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "compiler/ast.h"
 #include "compiler/source.h"
 #include "engine/types.h"
@@ -144,6 +145,19 @@ CheckedSet Check(const std::vector<FileAst>& files, Diagnostics& diagnostics);
 // as soon as they are checked, so that the syntax trees of all policies and
 // the checked set are never whole in memory at the same time.
 CheckedSet Check(std::vector<FileAst>&& files, Diagnostics& diagnostics);
+
+// Checks files one at a time, so that only one file's syntax tree is in
+// memory besides the declarations. `declarations` contains every file with its
+// schemas, constants and policy sets; its policies are not read.
+// `parse_again(f)` returns file f's syntax tree with its policies; it is
+// called once per file, in order. After each file, `after_file` gets the
+// set so far, whose attributes and policy sets are complete and whose
+// policies grow by the file's; it may free what it has consumed of them.
+// Reports what Check reports, in the same order.
+CheckedSet CheckStreaming(const std::vector<FileAst>& declarations,
+                          absl::FunctionRef<FileAst(size_t)> parse_again,
+                          absl::FunctionRef<void(CheckedSet&)> after_file,
+                          Diagnostics& diagnostics);
 
 // Returns "<path>:<line>:<column>" for a span.
 std::string FormatLocation(const Span& span);

@@ -3,6 +3,7 @@
 #ifndef VERDICT_COMPILER_CHECKER_INTERNAL_H_
 #define VERDICT_COMPILER_CHECKER_INTERNAL_H_
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "compiler/checker.h"
 #include "engine/program.h"
 
@@ -42,14 +44,21 @@ class Checker {
   // Runs the checks and frees the policies of each file of `files` as soon
   // as they are checked.
   CheckedSet RunAndRelease(std::vector<FileAst>& files);
+  // Runs the checks on the declarations of `declarations` and on the
+  // policies of `parse_again(f)` for each file f in turn, calling
+  // `after_file` with the set so far after each.
+  CheckedSet RunStreaming(const std::vector<FileAst>& declarations,
+                          absl::FunctionRef<FileAst(size_t)> parse_again,
+                          absl::FunctionRef<void(CheckedSet&)> after_file);
 
  private:
   void CollectSchema(const std::vector<FileAst>& files);
   void CollectConstants(const std::vector<FileAst>& files);
-  // Checks the policies of `files`. When `release` is not null, it is
-  // `files`, and each file's policies are freed after they are checked.
-  void CollectPolicies(const std::vector<FileAst>& files,
-                       std::vector<FileAst>* release);
+  // Numbers the policy sets of all files and reports duplicate set ids.
+  void CollectSets(const std::vector<FileAst>& files);
+  // Checks the policies of `file`, the f-th file. REQUIRES: CollectSets
+  // has run.
+  void CheckPolicies(size_t f, const FileAst& file);
 
   std::optional<TExpr> CheckExpr(const Expr& expr);
   std::optional<TExpr> CheckName(const Expr& expr);
@@ -93,6 +102,8 @@ class Checker {
   std::set<std::string> groups_;
   absl::flat_hash_map<std::string, ConstantValue> constants_;
   std::string module_;  // of the file being checked, or empty
+  std::map<std::string, Span> seen_ids_;  // policy and set ids so far
+  std::vector<int> set_base_;  // first index in result_.sets of each file
   bool checking_duties_ = false;  // obligations and advice may read more
 };
 

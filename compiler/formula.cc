@@ -30,19 +30,19 @@ std::optional<std::pair<Truth, uint32_t>> Assignment::Find(
   return std::nullopt;
 }
 
+FormulaStore::FormulaStore()
+    : index_(0, IndexHash{this}, IndexEq{this}) {}
+
 uint32_t FormulaStore::Intern(Formula formula, std::vector<uint32_t> children) {
-  std::string key = absl::StrCat(static_cast<int>(formula.kind), ":",
-                                 static_cast<int>(formula.constant), ":",
-                                 formula.predicate);
-  for (uint32_t child : children) absl::StrAppend(&key, ",", child);
-  auto [it, inserted] =
-      index_.try_emplace(key, static_cast<uint32_t>(formulas_.size()));
-  if (!inserted) return it->second;
-  formula.begin = static_cast<uint32_t>(children_.size());
-  formula.count = static_cast<uint32_t>(children.size());
-  children_.insert(children_.end(), children.begin(), children.end());
-  formulas_.push_back(formula);
-  return it->second;
+  const Key key{formula.kind, formula.constant, formula.predicate, children};
+  return *index_.lazy_emplace(key, [&](const auto& construct) {
+    const auto index = static_cast<uint32_t>(formulas_.size());
+    formula.begin = static_cast<uint32_t>(children_.size());
+    formula.count = static_cast<uint32_t>(children.size());
+    children_.insert(children_.end(), children.begin(), children.end());
+    formulas_.push_back(formula);
+    construct(index);
+  });
 }
 
 uint32_t FormulaStore::Constant(Truth truth, uint32_t error_predicate) {

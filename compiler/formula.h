@@ -8,6 +8,7 @@
 #ifndef VERDICT_COMPILER_FORMULA_H_
 #define VERDICT_COMPILER_FORMULA_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -16,6 +17,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/container/node_hash_map.h"
 #include "engine/program.h"
 
@@ -53,6 +56,11 @@ class Assignment {
 // Thread-compatible.
 class FormulaStore {
  public:
+  FormulaStore();
+  // The index's hash and equality read the store they belong to.
+  FormulaStore(const FormulaStore&) = delete;
+  FormulaStore& operator=(const FormulaStore&) = delete;
+
   uint32_t Constant(Truth truth, uint32_t error_predicate = 0);
   uint32_t Atom(uint32_t predicate);
   uint32_t Not(uint32_t operand);
@@ -79,12 +87,60 @@ class FormulaStore {
   void MoveTo(Program& program);
 
  private:
+  // The identity of a formula: every field but where its children are
+  // stored.
+  struct Key {
+    FormulaKind kind;
+    Truth constant;
+    uint32_t predicate;
+    std::span<const uint32_t> children;
+
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& key) {
+      h = H::combine_contiguous(std::move(h), key.children.data(),
+                                key.children.size());
+      return H::combine(std::move(h), key.kind, key.constant, key.predicate,
+                        key.children.size());
+    }
+    friend bool operator==(const Key& a, const Key& b) {
+      return a.kind == b.kind && a.constant == b.constant &&
+             a.predicate == b.predicate &&
+             std::equal(a.children.begin(), a.children.end(),
+                        b.children.begin(), b.children.end());
+    }
+  };
+  // The index contains formula numbers and hashes each by its Key, so
+  // interning builds no key of its own.
+  struct IndexHash {
+    using is_transparent = void;
+    size_t operator()(const Key& key) const { return absl::Hash<Key>{}(key); }
+    size_t operator()(uint32_t formula) const {
+      return (*this)(store->KeyOf(formula));
+    }
+    const FormulaStore* store;
+  };
+  struct IndexEq {
+    using is_transparent = void;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, const Key& b) const {
+      return store->KeyOf(a) == b;
+    }
+    bool operator()(const Key& a, uint32_t b) const {
+      return a == store->KeyOf(b);
+    }
+    const FormulaStore* store;
+  };
+
+  Key KeyOf(uint32_t formula) const {
+    const Formula& f = formulas_[formula];
+    return Key{f.kind, f.constant, f.predicate, Children(formula)};
+  }
   uint32_t Intern(Formula formula, std::vector<uint32_t> children);
   uint32_t Combine(FormulaKind kind, std::vector<uint32_t> operands);
 
   std::vector<Formula> formulas_;
   std::vector<uint32_t> children_;
-  absl::flat_hash_map<std::string, uint32_t> index_;
+  absl::flat_hash_set<uint32_t, IndexHash, IndexEq> index_;
   absl::node_hash_map<uint32_t, std::vector<uint32_t>> predicates_;  // stable references
 };
 

@@ -70,10 +70,16 @@ IntOp ToIntOp(CompareOp op) {
 
 class Lowerer {
  public:
-  Lowerer(const CheckedSet& checked, Program& program, FormulaStore& store)
-      : checked_(checked), program_(program), store_(store) {}
+  Lowerer(Program& program, FormulaStore& store)
+      : program_(program), store_(store) {}
 
-  void Run();
+  // Lays out the attribute slots. `checked` has every attribute; its
+  // policies may be yet to come.
+  void Begin(const CheckedSet& checked);
+  // Lowers policy i of `checked`, after policies 0 to i-1.
+  void LowerPolicy(const CheckedSet& checked, size_t i);
+  // Lays out the policy sets and link tables once every policy is lowered.
+  void Finish(const CheckedSet& checked);
 
  private:
   uint32_t LowerExpr(const TExpr& expr);
@@ -106,7 +112,7 @@ class Lowerer {
   // Interns `predicate` and returns its atom formula.
   uint32_t Atom(Predicate predicate);
 
-  const CheckedSet& checked_;
+  const CheckedSet* checked_ = nullptr;  // the argument of the last call
   Program& program_;
   FormulaStore& store_;
   absl::flat_hash_map<std::string, uint32_t> predicate_index_;
@@ -130,11 +136,9 @@ std::string PredicateKey(const Predicate& p) {
   return key;
 }
 
-void Lowerer::Run() {
-  // A template left out of the program (CompileOptions::disabled_policies)
-  // keeps an empty table, so that indexes match CheckedSet::templates.
-  program_.link_tables.resize(checked_.templates.size());
-  for (const Attribute& attribute : checked_.attributes) {
+void Lowerer::Begin(const CheckedSet& checked) {
+  checked_ = &checked;
+  for (const Attribute& attribute : checked_->attributes) {
     uint32_t slot = static_cast<uint32_t>(program_.slots.size());
     program_.slots.push_back(
         SlotInfo{attribute.path, attribute.group, attribute.type,
@@ -166,23 +170,33 @@ void Lowerer::Run() {
       program_.slots[program_.env_now_slot].type != Type::kTimestamp) {
     program_.env_now_slot = kNoSlot;
   }
-  LowerSets();
-  for (const CheckedPolicy& policy : checked_.policies) {
-    program_.policies.push_back(PolicyInfo{
-        policy.id,
-        policy.effect == Effect::kPermit ? PolicyEffect::kPermit
-                                         : PolicyEffect::kForbid,
-        FormatLocation(policy.span)});
-    LowerDuties(policy, program_.policies.back());
-    PolicyInfo& info = program_.policies.back();
-    info.set = static_cast<uint32_t>(policy.set + 1);
-    for (int set = policy.set; set >= 0; set = checked_.sets[set].parent) {
-      info.decides_root &=
-          checked_.sets[set].algorithm == CombiningAlgorithm::kDenyOverrides;
-    }
-    program_.policy_formulas.push_back(
-        policy.has_condition ? LowerExpr(policy.condition) : Bool(true));
+}
+
+void Lowerer::LowerPolicy(const CheckedSet& checked, size_t i) {
+  checked_ = &checked;
+  const CheckedPolicy& policy = checked_->policies[i];
+  program_.policies.push_back(PolicyInfo{
+      policy.id,
+      policy.effect == Effect::kPermit ? PolicyEffect::kPermit
+                                       : PolicyEffect::kForbid,
+      FormatLocation(policy.span)});
+  LowerDuties(policy, program_.policies.back());
+  PolicyInfo& info = program_.policies.back();
+  info.set = static_cast<uint32_t>(policy.set + 1);
+  for (int set = policy.set; set >= 0; set = checked_->sets[set].parent) {
+    info.decides_root &=
+        checked_->sets[set].algorithm == CombiningAlgorithm::kDenyOverrides;
   }
+  program_.policy_formulas.push_back(
+      policy.has_condition ? LowerExpr(policy.condition) : Bool(true));
+}
+
+void Lowerer::Finish(const CheckedSet& checked) {
+  checked_ = &checked;
+  // A template left out of the program (CompileOptions::disabled_policies)
+  // keeps an empty table, so that indexes match CheckedSet::templates.
+  program_.link_tables.resize(checked_->templates.size());
+  LowerSets();
 }
 
 uint32_t Lowerer::Atom(Predicate predicate) {
@@ -392,12 +406,12 @@ uint32_t Lowerer::LowerStringTest(const TExpr& expr) {
 
 // Program set i+1 is checked set i; set 0 is the top level.
 void Lowerer::LowerSets() {
-  program_.sets.resize(checked_.sets.size() + 1);
-  program_.has_policy_sets = !checked_.sets.empty();
+  program_.sets.resize(checked_->sets.size() + 1);
+  program_.has_policy_sets = !checked_->sets.empty();
   std::vector<std::vector<std::pair<uint64_t, SetMember>>> members(
       program_.sets.size());
-  for (size_t i = 0; i < checked_.sets.size(); ++i) {
-    const CheckedPolicySet& set = checked_.sets[i];
+  for (size_t i = 0; i < checked_->sets.size(); ++i) {
+    const CheckedPolicySet& set = checked_->sets[i];
     PolicySetInfo& out = program_.sets[i + 1];
     out.id = set.id;
     out.location = FormatLocation(set.span);
@@ -405,8 +419,8 @@ void Lowerer::LowerSets() {
     members[set.parent + 1].push_back(
         {set.order, SetMember{true, static_cast<uint32_t>(i + 1)}});
   }
-  for (size_t i = 0; i < checked_.policies.size(); ++i) {
-    const CheckedPolicy& policy = checked_.policies[i];
+  for (size_t i = 0; i < checked_->policies.size(); ++i) {
+    const CheckedPolicy& policy = checked_->policies[i];
     members[policy.set + 1].push_back(
         {policy.order, SetMember{false, static_cast<uint32_t>(i)}});
   }
@@ -521,7 +535,10 @@ uint32_t Lowerer::LowerMatch(const TExpr& expr) {
 
 // The link table itself is filled from the data set by LoadLinks.
 uint32_t Lowerer::LowerLinked(const TExpr& expr) {
-  const CheckedTemplate& entry = checked_.templates[expr.int_value];
+  const CheckedTemplate& entry = checked_->templates[expr.int_value];
+  if (program_.link_tables.size() <= static_cast<size_t>(expr.int_value)) {
+    program_.link_tables.resize(expr.int_value + 1);
+  }
   LinkTable& table = program_.link_tables[expr.int_value];
   table.policy = entry.policy;
   table.data_set = entry.data_set;
@@ -545,7 +562,41 @@ uint32_t InternSymbol(Program& program, std::string_view text) {
 }
 
 void Lower(const CheckedSet& checked, Program& program, FormulaStore& store) {
-  Lowerer(checked, program, store).Run();
+  Lowerer lowerer(program, store);
+  lowerer.Begin(checked);
+  for (size_t i = 0; i < checked.policies.size(); ++i) {
+    lowerer.LowerPolicy(checked, i);
+  }
+  lowerer.Finish(checked);
+}
+
+struct StreamingLowerer::Impl {
+  Impl(Program& program, FormulaStore& store) : lowerer(program, store) {}
+  Lowerer lowerer;
+  bool begun = false;
+  size_t lowered = 0;  // policies lowered so far
+};
+
+StreamingLowerer::StreamingLowerer(Program& program, FormulaStore& store)
+    : impl_(std::make_unique<Impl>(program, store)) {}
+
+StreamingLowerer::~StreamingLowerer() = default;
+
+void StreamingLowerer::Lower(CheckedSet& checked) {
+  if (!impl_->begun) {
+    impl_->lowerer.Begin(checked);
+    impl_->begun = true;
+  }
+  for (size_t& i = impl_->lowered; i < checked.policies.size(); ++i) {
+    impl_->lowerer.LowerPolicy(checked, i);
+    checked.policies[i].condition = TExpr{};
+    std::vector<CheckedDuty>().swap(checked.policies[i].duties);
+  }
+}
+
+void StreamingLowerer::Finish(const CheckedSet& checked) {
+  if (!impl_->begun) impl_->lowerer.Begin(checked);
+  impl_->lowerer.Finish(checked);
 }
 
 }  // namespace verdict::compiler

@@ -3,6 +3,7 @@
 #ifndef VERDICT_COMPILER_LOWER_H_
 #define VERDICT_COMPILER_LOWER_H_
 
+#include <memory>
 #include <string_view>
 
 #include "compiler/checker.h"
@@ -17,6 +18,27 @@ namespace verdict::compiler {
 // stored once; literal-only comparisons are folded to constants.
 // REQUIRES: `checked` came from Check() with no errors.
 void Lower(const CheckedSet& checked, Program& program, FormulaStore& store);
+
+// Lowers policies as the checker produces them, file by file, and frees
+// each policy's condition and duties once lowered, so that the checked
+// conditions of all policies are never in memory at once. Gives the
+// program Lower() gives.
+class StreamingLowerer {
+ public:
+  StreamingLowerer(Program& program, FormulaStore& store);
+  ~StreamingLowerer();
+
+  // Lowers the policies of `checked` not lowered yet. `checked` has every
+  // attribute and policy set; its later policies may be yet to come.
+  // REQUIRES: no checker error so far.
+  void Lower(CheckedSet& checked);
+  // Lays out the policy sets and link tables once every policy is lowered.
+  void Finish(const CheckedSet& checked);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Returns the program symbol for `text`, adding it if new.
 uint32_t InternSymbol(Program& program, std::string_view text);
