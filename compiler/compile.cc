@@ -45,6 +45,13 @@ absl::StatusOr<std::vector<fs::path>> ListPolicyFiles(const std::string& dir) {
   for (fs::recursive_directory_iterator it(dir, error), end; it != end;
        it.increment(error)) {
     if (error) break;
+    // Hidden entries are skipped, directories with all they contain. A
+    // Kubernetes ConfigMap volume keeps its files in a hidden directory
+    // and links each one from the top, so they would otherwise count twice.
+    if (it->path().filename().string().starts_with('.')) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
     if (it->is_regular_file() && it->path().extension() == ".verdict") {
       files.push_back(it->path());
     }

@@ -49,7 +49,8 @@ struct Compilation {
 };
 
 // Compiles every `*.verdict` file under `policy_dir` (recursively, in sorted
-// path order) and, when `data_dir` is not empty, joins the entity data sets
+// path order, skipping files and directories whose names start with a dot)
+// and, when `data_dir` is not empty, joins the entity data sets
 // `<data_dir>/<name>.json`. Policy errors are reported in the returned
 // Compilation; the Status is an error only when the directories cannot be
 // read. Deterministic: the same input gives the same Program and revision.
