@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/absl_compat.h"
@@ -179,7 +180,32 @@ std::string FormatDuration(int64_t seconds) {
   return absl::StrCat(seconds, "s");
 }
 
-bool IsNonCanonicalPath(std::string_view path) {
+namespace {
+
+// Returns `text` without a leading "scheme://authority" (RFC 3986 §3), so
+// that "spiffe://example.org/ns/a" is tested as the path "/ns/a". A text
+// without one is returned whole.
+std::string_view PathOf(std::string_view text) {
+  const size_t colon = text.find("://");
+  if (colon == std::string_view::npos || colon == 0 ||
+      !absl::ascii_isalpha(static_cast<unsigned char>(text[0]))) {
+    return text;
+  }
+  for (size_t i = 1; i < colon; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (!absl::ascii_isalnum(c) && c != '+' && c != '-' && c != '.') {
+      return text;
+    }
+  }
+  const size_t path = text.find('/', colon + 3);
+  return path == std::string_view::npos ? std::string_view()
+                                        : text.substr(path);
+}
+
+}  // namespace
+
+bool IsNonCanonicalPath(std::string_view text) {
+  const std::string_view path = PathOf(text);
   if (path.find("//") != std::string_view::npos) return true;
   size_t start = 0;
   while (start <= path.size()) {

@@ -51,12 +51,14 @@ std::optional<int64_t> ParseDuration(std::string_view text);
 // Renders seconds in the largest unit that divides them: 300 -> "5m".
 std::string FormatDuration(int64_t seconds);
 
-// True when `path` is not in the form that path tests require: it has an
-// empty segment ("//" anywhere), or a segment that is "." or "..", with
-// any of the dots percent-encoded as "%2e" or "%2E". Segments are split
-// at '/'. A trailing '/' and dots inside a segment ("a..b") are allowed.
-// Backslashes and other percent-encodings are not interpreted.
-bool IsNonCanonicalPath(std::string_view path);
+// True when `text` is not in the form that path tests require: its path
+// has an empty segment ("//" anywhere), or a segment that is "." or "..",
+// with any of the dots percent-encoded as "%2e" or "%2E". The path is the
+// text after a leading "scheme://authority" (as in "spiffe://example.org/ns/a"
+// or "https://host/a"), else the whole text. Segments are split at '/'. A
+// trailing '/' and dots inside a segment ("a..b") are allowed. Backslashes
+// and other percent-encodings are not interpreted.
+bool IsNonCanonicalPath(std::string_view text);
 
 }  // namespace verdict
 

@@ -400,6 +400,25 @@ std::vector<ConformanceCase> PathCases() {
        R"(permit "raw" when { resource.path.matches("/public/.*") })",
        Request("read", Resource(R"("path": "/public/../admin")")),
        {"permit:raw"}},
+      {"SchemeAndAuthorityAreNotPath",
+       R"(permit "prod" when {
+            resource.path.startsWith("spiffe://example.org/ns/prod/") })",
+       Request("read", Resource(R"("path": "spiffe://example.org/ns/prod/sa/web")")),
+       {"permit:prod"}},
+      {"UrlGlobMatchesAfterAuthority",
+       R"(permit "docs" when { resource.path like "https://docs.example.org/**" })",
+       Request("read", Resource(R"("path": "https://docs.example.org/a/b")")),
+       {"permit:docs"}},
+      {"DotDotSegmentAfterAuthority",
+       R"(permit "prod" when {
+            resource.path.startsWith("spiffe://example.org/ns/prod/") })",
+       Request("read", Resource(R"("path": "spiffe://example.org/ns/prod/../dev/sa/x")")),
+       {"default_deny"}},
+      {"DuplicateSlashAfterAuthority",
+       R"(permit "all";
+          forbid "admin" when { resource.path like "https://h.example/admin/**" })",
+       Request("read", Resource(R"("path": "https://h.example//admin/keys")")),
+       {"forbid_error:admin"}},
   };
 }
 

@@ -44,7 +44,11 @@ bool InRange(const std::string& ip, const std::string& cidr);
 
 // A path that path tests accept: no empty segment between two slashes, and
 // no segment that decodes to "." or "..", where "%2e" decodes to a dot.
-bool IsResolvedPath(const std::string& path) {
+// A leading "scheme://authority" is not part of the path.
+bool IsResolvedPath(const std::string& text) {
+  std::string path = text;
+  static const LazyRE2 kSchemeAndAuthority = {R"(^[A-Za-z][A-Za-z0-9+.-]*://[^/]*)"};
+  RE2::Replace(&path, *kSchemeAndAuthority, "");
   std::vector<std::string> segments = absl::StrSplit(path, '/');
   for (size_t i = 0; i < segments.size(); ++i) {
     std::string decoded;
