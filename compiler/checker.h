@@ -151,8 +151,8 @@ CheckedSet Check(std::vector<FileAst>&& files, Diagnostics& diagnostics);
 // schemas, constants and policy sets; its policies are not read.
 // `parse_again(f)` returns file f's syntax tree with its policies; it is
 // called once per file, in order. After each file, `after_file` gets the
-// set so far, whose attributes and policy sets are complete and whose
-// policies grow by the file's; it may free what it has consumed of them.
+// set so far. Its attributes and policy sets are complete, and its policies
+// grow by the file's. The callback may free what it has consumed of them.
 // Reports what Check reports, in the same order.
 CheckedSet CheckStreaming(const std::vector<FileAst>& declarations,
                           absl::FunctionRef<FileAst(size_t)> parse_again,

@@ -332,8 +332,8 @@ std::string DecisionId::ToString() const {
 
 // A path test (IsPathTest) errors on a path that IsNonCanonicalPath
 // rejects, so that "/public/../admin" passes no "/public/" test and
-// "//admin" cannot slip past an "/admin/" forbid. A regex sees the raw
-// string.
+// "//admin" cannot slip past an "/admin/" forbid. A regex is tested on the
+// raw string.
 Truth EvaluatePredicate(const Program& program, const Frame& frame,
                         uint32_t predicate) {
   const Predicate& p = program.predicates[predicate];

@@ -38,8 +38,8 @@ enum class SearchKind { kSubject, kResource, kAction };
 
 // Serves the AuthZEN endpoints from the program currently published in a
 // ProgramStore. Each request decides against one snapshot of the store, so
-// every item of a batch and every candidate of a search sees the same
-// policies and data, and a reload takes effect from the next request. The
+// every item of a batch and every candidate of a search is decided on the
+// same policies and data, and a reload takes effect from the next request. The
 // revision in each decision's context names that snapshot.
 //
 // Search enumerates candidates and decides one request per candidate:

@@ -20,7 +20,7 @@
 namespace verdict::server {
 
 // The filter_metadata namespace of Envoy's JWT filter, and the key under it
-// that holds the verified payload (its `payload_in_metadata` setting).
+// that contains the verified payload (its `payload_in_metadata` setting).
 inline constexpr std::string_view kJwtFilterNamespace =
     "envoy.filters.http.jwt_authn";
 inline constexpr std::string_view kJwtPayloadKey = "jwt_payload";
@@ -35,7 +35,7 @@ inline constexpr std::string_view kJwtPayloadKey = "jwt_payload";
 //
 // Returns INVALID_ARGUMENT, naming the path, for a path that does not start
 // with '/', a malformed escape, an escaped '/' or '\' (%2F, %5C), a raw '\',
-// '#', a control character, space or DEL: a backend may read these
+// '#', a control character, space or DEL. A backend may read these
 // differently from the policy, so the request is denied.
 absl::StatusOr<std::string> NormalizePath(std::string_view path);
 
@@ -56,8 +56,8 @@ std::string AttributeNameOf(std::string_view name);
 // docs/envoy.md for the mapping), then runs token verification defaults
 // and RequestBuilder::Finish(now_unix_seconds).
 //
-// Returns INVALID_ARGUMENT, naming the value, for a path NormalizePath
-// rejects, a malformed query escape, two header or parameter names that map
+// Returns INVALID_ARGUMENT, naming the value, for any of these: a path
+// NormalizePath rejects, a malformed query escape, two header or parameter names that map
 // to one declared attribute ("x-a" and "x_a"), a JWT claim whose value the
 // schema's type cannot hold (such as 1.5 for an int), JWT claims nested
 // deeper than kMaxObjectDepth, and any value RequestBuilder rejects.

@@ -16,10 +16,10 @@
 //                                        to 599, default 403) and body of a
 //                                        denial (on DENY; ignored on PERMIT)
 //
-// A permit that carries any other obligation, or one of these with a
-// missing field, a field of the wrong type, a header name that is not an
-// HTTP token or a value with CR, LF or NUL, is denied with the reason
-// "obligation_invalid:<policy>", since Envoy cannot carry it out. Advice is
+// Envoy cannot carry out any other obligation, so a permit that carries one
+// is denied with the reason "obligation_invalid:<policy>". So is a permit
+// whose obligation has a missing field, a field of the wrong type, a header
+// name that is not an HTTP token, or a value with CR, LF or NUL. Advice is
 // not used.
 
 #ifndef VERDICT_SERVER_ENVOY_RESPONSE_H_
@@ -43,7 +43,7 @@ inline constexpr std::string_view kRemoveRequestHeader =
 inline constexpr std::string_view kSetResponseHeader = "set_response_header";
 inline constexpr std::string_view kDenyResponse = "deny_response";
 
-// Longest header value Envoy accepts in a HeaderValue, in bytes.
+// Maximum size of a HeaderValue value that Envoy accepts, in bytes.
 inline constexpr size_t kMaxHeaderValueBytes = 16384;
 
 // Status code of a denial whose policies set none: 403 Forbidden.

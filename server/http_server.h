@@ -25,7 +25,7 @@ namespace verdict::server {
 inline constexpr size_t kDefaultMaxHttpBodyBytes = size_t{16} << 20;
 
 // Default number of threads that read HTTP requests, decide and respond. A
-// keep-alive connection holds its thread until it closes or stays idle
+// keep-alive connection keeps its thread until it closes or stays idle
 // for HttpOptions::keep_alive_timeout, so this also bounds the connections
 // served at once; further connections wait in the accept queue.
 inline constexpr int kDefaultHttpThreads = 8;
@@ -97,7 +97,7 @@ class HttpServer {
   int port() const { return port_; }
 
   // Stops accepting connections, closes the open ones once their current
-  // request is answered, and joins the threads. Idempotent.
+  // request has its response, and joins the threads. Idempotent.
   void Stop();
 
  private:

@@ -1,13 +1,15 @@
 // The random policy sets, requests and entity data of the differential
-// test. The atoms together use every construct of the language: every
-// operator and method, both spellings of the logical operators, every
-// literal form and constructor (string escapes, durations, the int64
-// bounds), every attribute type, optional and nested attributes, constants of this module
-// and of another, patterns given as constants, timestamps with UTC
-// offsets, data joins for two groups, hierarchies for two groups, policy
-// sets nested two deep with each combining algorithm, templates,
-// obligations and advice that read attributes, and policies without a
-// condition.
+// test. The atoms together use every construct of the language.
+//
+// - Expressions: every operator and method, both spellings of the logical
+//   operators, every literal form and constructor (string escapes,
+//   durations, the int64 bounds), timestamps with UTC offsets.
+// - Names: every attribute type, optional and nested attributes, constants
+//   of this module and of another, patterns given as constants.
+// - Data: joins for two groups and hierarchies for two groups.
+// - Structure: policy sets nested two deep with each combining algorithm,
+//   templates, obligations and advice that read attributes, and policies
+//   without a condition.
 
 #include <cstdint>
 #include <string>
@@ -262,7 +264,7 @@ GeneratedPolicy CaseGenerator::Policy(int index) {
 }
 
 std::vector<Member> CaseGenerator::Members(int count) {
-  // Open sets, innermost last; a set holds at most two levels.
+  // Open sets, innermost last. Sets nest at most two levels deep.
   std::vector<Member> top;
   std::vector<Member> open;
   auto close = [&] {

@@ -218,8 +218,10 @@ class EnvoyMappingTest : public ::testing::Test {
 
   int64_t IntOf(const std::string& path) {
     const uint32_t slot = program().FindSlot(path);
-    EXPECT_TRUE(slot != kNoSlot && frame_.slot(slot).present) << path;
-    return slot == kNoSlot ? -1 : frame_.slot(slot).integer;
+    EXPECT_NE(slot, kNoSlot) << path;
+    if (slot == kNoSlot) return -1;
+    EXPECT_TRUE(frame_.slot(slot).present) << path;
+    return frame_.slot(slot).integer;
   }
 
   // Decodes and decides `request` as the ext_authz service does.
@@ -413,7 +415,7 @@ TEST_F(EnvoyMappingTest, PermitWhoseObligationReadsAnAbsentAttributeDenies) {
   EXPECT_EQ(response.denied_response().status().code(), 403);
 }
 
-TEST_F(EnvoyMappingTest, PermitWithAnObligationEnvoyCannotCarryOutDenies) {
+TEST_F(EnvoyMappingTest, UnknownObligationDeniesPermit) {
   auth::CheckRequest request = Get("/");
   Http(request).set_method("PUT");
   auth::CheckResponse response = Check(request);

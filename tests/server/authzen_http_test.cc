@@ -1,8 +1,8 @@
-// The AuthZEN HTTP API of `verdict serve`, end to end: starts the real
-// binary with the HTTP listener on an ephemeral loopback port and sends
-// every case of the OpenID AuthZEN interop files over HTTP, then checks the
-// protocol behaviour the interop files do not cover (errors, batch
-// semantics, pagination, metadata, X-Request-ID).
+// End-to-end tests of the AuthZEN HTTP API of `verdict serve`. They start
+// the real binary with the HTTP listener on an ephemeral loopback port and
+// send every case of the OpenID AuthZEN interop files over HTTP. They also
+// check what the interop files do not cover: errors, batch semantics,
+// pagination, metadata and X-Request-ID.
 
 #include <fcntl.h>
 #include <signal.h>

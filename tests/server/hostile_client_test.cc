@@ -571,7 +571,7 @@ class HostileClientTest : public ::testing::Test {
   }
 
   // Starts a stream of 1 to 20 messages, each a normal request, a mutated
-  // one or random bytes; one stream in four is cancelled part way.
+  // one or random bytes. One stream in four is cancelled part way.
   void StartStream(grpc::GenericStub& stub, std::mt19937_64& rng) {
     std::vector<grpc::ByteBuffer> messages;
     const int count = 1 + static_cast<int>(rng() % 20);

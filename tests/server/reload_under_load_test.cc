@@ -101,7 +101,7 @@ v1::DecideRequest MakeRequest(int index) {
   return request;
 }
 
-// Writes `text` to `path` through a rename, so that a compile never sees a
+// Writes `text` to `path` through a rename, so that a compile never reads a
 // partial file. The temporary name does not end in .verdict, so the
 // compiler never reads it.
 void ReplaceFile(const fs::path& path, const std::string& text) {
@@ -340,8 +340,9 @@ class LoadDriver {
 
 // Decides every request against what ProgramStore::Reader returns, in
 // kReaderThreads threads, and checks each decision against its revision as
-// ResponseChecker does. This is the server's read path without gRPC, so
-// that TSan sees every access of it: Debian's gRPC is not built with TSan.
+// ResponseChecker does. This is the server's read path without gRPC.
+// Debian's gRPC is not built with TSan, so only without it does TSan
+// instrument every access.
 class ReaderThreads {
  public:
   static constexpr int kReaderThreads = 4;
