@@ -3,7 +3,6 @@
 #include "engine/values.h"
 
 namespace verdict {
-namespace {
 
 nlohmann::json SlotToJson(const Program& program, const Frame& frame,
                           uint32_t slot) {
@@ -44,6 +43,8 @@ nlohmann::json SlotToJson(const Program& program, const Frame& frame,
       return value.integer;
   }
 }
+
+namespace {
 
 nlohmann::json LiteralToJson(const DutyField& field) {
   switch (field.type) {

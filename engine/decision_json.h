@@ -22,14 +22,18 @@ namespace verdict {
 nlohmann::json DecisionToJson(const Program& program, const Frame& frame,
                               const Decision& decision);
 
+// Renders the value of `slot` in `frame` by its type: strings, ip and cidr
+// as text, decimals as text such as "12.5", integers, timestamps and
+// durations as integer seconds, sets and lists as arrays of strings, and an
+// absent attribute as null.
+nlohmann::json SlotToJson(const Program& program, const Frame& frame,
+                          uint32_t slot);
+
 // Returns the obligations and advice of the policies that determined
 // `decision`, in policy order, as
 //   {"obligations": [{"policy": "...", "name": "...", "fields": {...}}],
 //    "advice": [...]}
-// Field values read from the request are rendered by type: strings, ip and
-// cidr as text, decimals as text such as "12.5", integers, timestamps and
-// durations as integer seconds, sets and lists as arrays, and an absent
-// attribute as null.
+// Field values read from the request are rendered by SlotToJson.
 nlohmann::json DutiesToJson(const Program& program, const Frame& frame,
                             const Decision& decision);
 
