@@ -73,6 +73,10 @@ absl::StatusOr<ParsedArgs> ParseArgs(const CommandSpec& spec,
       }
       value = args[++i];
     }
+    if (option->repeatable && parsed.Has(name)) {
+      parsed.values[name] += "," + value;
+      continue;
+    }
     parsed.values[name] = value;
   }
   for (const OptionSpec& option : spec.options) {

@@ -22,6 +22,9 @@ struct OptionSpec {
   std::string value_name;  // "DIR"; empty for a boolean option
   std::string help;        // what the option sets, with its unit and default
   bool required = false;
+  // When the option is given several times, its values are joined with ','
+  // in ParsedArgs::values; otherwise the last one wins.
+  bool repeatable = false;
 };
 
 struct CommandSpec {

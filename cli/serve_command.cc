@@ -8,8 +8,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "engine/absl_compat.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -27,7 +29,9 @@ const CommandSpec& ServeSpec() {
           "[--listen HOST:PORT] [--port-file FILE] [--http-listen HOST:PORT] "
           "[--http-port-file FILE] [--http-threads N] [--max-in-flight N] "
           "[--max-message-mib N] [--grpc-memory-mib N] "
-          "[--max-streams-per-connection N]",
+          "[--max-streams-per-connection N] [--decision-log FILE] "
+          "[--decision-log-max-mib N] [--decision-log-files N] "
+          "[--decision-log-queue N] [--decision-log-mask PATH]",
       .options =
           {
               {.name = "policies",
@@ -85,6 +89,31 @@ const CommandSpec& ServeSpec() {
                .help = "calls one client connection may have open at once "
                        "(HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); further "
                        "calls wait in the client (default: 100)"},
+              {.name = "decision-log",
+               .value_name = "FILE",
+               .help = "file that receives one JSON line per decision, "
+                       "created or appended to, and rotated by size "
+                       "(default: off)"},
+              {.name = "decision-log-max-mib",
+               .value_name = "N",
+               .help = "size in MiB past which the decision log is rotated "
+                       "to FILE.1 (default: 100)"},
+              {.name = "decision-log-files",
+               .value_name = "N",
+               .help = "rotated decision log files kept, FILE.1 (newest) to "
+                       "FILE.N; 0 keeps none (default: 5)"},
+              {.name = "decision-log-queue",
+               .value_name = "N",
+               .help = "decision log lines waiting to be written; beyond "
+                       "it lines are dropped and counted (default: 65536)"},
+              {.name = "decision-log-mask",
+               .value_name = "PATH",
+               .help = "attribute whose value the decision log replaces by "
+                       "\"[masked]\", such as subject.email, or a prefix such "
+                       "as context. for everything under it; repeatable or "
+                       "comma-separated. Credential headers are always "
+                       "masked (default: none)",
+               .repeatable = true},
           },
       .positional_name = ""};
   return *spec;
@@ -140,6 +169,50 @@ absl::Status ParseLimits(const ParsedArgs& parsed,
   return absl::OkStatus();
 }
 
+// Fills options.decision_log from the --decision-log flags.
+absl::Status ParseDecisionLog(const ParsedArgs& parsed,
+                              server::ServerOptions& options) {
+  server::DecisionLogOptions& log = options.decision_log;
+  log.path = parsed.Get("decision-log");
+  if (log.path.empty()) {
+    for (const char* name : {"decision-log-max-mib", "decision-log-files",
+                             "decision-log-queue", "decision-log-mask"}) {
+      if (parsed.Has(name)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name,
+                         " needs --decision-log FILE, which turns the "
+                         "decision log on"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  constexpr int64_t kMiB = int64_t{1} << 20;
+  int64_t max_mib = log.max_file_bytes / kMiB;
+  int64_t files = log.max_files;
+  int64_t queue = static_cast<int64_t>(log.queue_capacity);
+  for (absl::Status s :
+       {ParseBounded(parsed, "decision-log-max-mib", 1, 1 << 20, max_mib),
+        ParseBounded(parsed, "decision-log-files", 0,
+                     server::kMaxDecisionLogFiles, files),
+        ParseBounded(parsed, "decision-log-queue", 1, 1 << 24, queue)}) {
+    if (!s.ok()) return s;
+  }
+  log.max_file_bytes = max_mib * kMiB;
+  log.max_files = static_cast<int>(files);
+  log.queue_capacity = static_cast<size_t>(queue);
+  if (parsed.Has("decision-log-mask")) {
+    for (absl::string_view mask :
+         absl::StrSplit(parsed.Get("decision-log-mask"), ',')) {
+      if (absl::Status s = server::ValidateMaskPath(ToStd(mask)); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--decision-log-mask: ", s.message()));
+      }
+      log.masked_attributes.emplace_back(mask);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int RunServe(const std::vector<std::string>& args) {
@@ -173,6 +246,10 @@ int RunServe(const std::vector<std::string>& args) {
     return 2;
   }
   if (absl::Status s = ParseLimits(*parsed, options); !s.ok()) {
+    std::cerr << "verdict serve: " << s.message() << "\n";
+    return 2;
+  }
+  if (absl::Status s = ParseDecisionLog(*parsed, options); !s.ok()) {
     std::cerr << "verdict serve: " << s.message() << "\n";
     return 2;
   }

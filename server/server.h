@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "server/decision_log.h"
 #include "server/http_server.h"
 #include "server/verdict_service.h"
 
@@ -70,6 +71,8 @@ struct ServerOptions {
   // The AuthZEN HTTP/JSON listener; off while http.listen_address is empty.
   HttpOptions http;
   GrpcLimits grpc_limits;
+  // The decision log; off while decision_log.path is empty.
+  DecisionLogOptions decision_log;
 };
 
 // Builds and starts a gRPC server for `service` on `listen_address`, with

@@ -336,7 +336,7 @@ TEST(DecisionLogLine, InvalidShadowHasError) {
   EXPECT_FALSE(member.contains("decision"));
 }
 
-TEST(DecisionLogLine, NestsWhereAPathIsAlsoAPrefix) {
+TEST(DecisionLogLine, InputNestsByPath) {
   Decided decided(kReadRequest);
   const nlohmann::json line = Line(decided);
   // Every present attribute of the schema is in the input, nested.
