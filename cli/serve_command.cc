@@ -27,7 +27,9 @@ const CommandSpec& ServeSpec() {
       .usage =
           "verdict serve --policies DIR [--data DIR] "
           "[--listen HOST:PORT] [--port-file FILE] [--http-listen HOST:PORT] "
-          "[--http-port-file FILE] [--http-threads N] [--max-in-flight N] "
+          "[--http-port-file FILE] [--http-threads N] "
+          "[--metrics-listen HOST:PORT] [--metrics-port-file FILE] "
+          "[--max-in-flight N] "
           "[--max-message-mib N] [--grpc-memory-mib N] "
           "[--max-streams-per-connection N] [--decision-log FILE] "
           "[--decision-log-max-mib N] [--decision-log-files N] "
@@ -68,6 +70,16 @@ const CommandSpec& ServeSpec() {
                .help = "threads serving HTTP requests; an open keep-alive "
                        "connection holds one, so this bounds the HTTP "
                        "connections served at once (default: 8)"},
+              {.name = "metrics-listen",
+               .value_name = "HOST:PORT",
+               .help = "address to serve Prometheus metrics on, at GET "
+                       "/metrics, such as 127.0.0.1:9180; port 0 lets the OS "
+                       "choose. The --http-listen listener serves /metrics "
+                       "too (default: off)"},
+              {.name = "metrics-port-file",
+               .value_name = "FILE",
+               .help = "file that receives the bound metrics port once the "
+                       "metrics listener accepts requests (default: none)"},
               {.name = "max-in-flight",
                .value_name = "N",
                .help = "maximum decisions evaluated at once over all calls, "
@@ -243,6 +255,14 @@ int RunServe(const std::vector<std::string>& args) {
                                               parsed->Has("http-threads"))) {
     std::cerr << "verdict serve: --http-port-file and --http-threads need "
                  "--http-listen HOST:PORT, which turns the HTTP API on\n";
+    return 2;
+  }
+  options.metrics.listen_address = parsed->Get("metrics-listen");
+  options.metrics.port_file = parsed->Get("metrics-port-file");
+  if (options.metrics.listen_address.empty() &&
+      parsed->Has("metrics-port-file")) {
+    std::cerr << "verdict serve: --metrics-port-file needs --metrics-listen "
+                 "HOST:PORT, which turns the metrics listener on\n";
     return 2;
   }
   if (absl::Status s = ParseLimits(*parsed, options); !s.ok()) {

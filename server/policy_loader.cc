@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "engine/program.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "tokens/token_cache.h"
 #include "tokens/trust_config.h"
 
@@ -43,6 +44,12 @@ PolicyLoader::PolicyLoader(std::string policy_dir, std::string data_dir,
       options_(WithReplayCache(std::move(options))) {}
 
 absl::StatusOr<std::string> PolicyLoader::Load() {
+  absl::StatusOr<std::string> revision = CompileAndPublish();
+  if (metrics_ != nullptr) metrics_->RecordReload(revision.ok());
+  return revision;
+}
+
+absl::StatusOr<std::string> PolicyLoader::CompileAndPublish() {
   absl::StatusOr<compiler::Compilation> compiled =
       compiler::CompileDirectory(policy_dir_, data_dir_, options_);
   if (!compiled.ok()) return Reject(compiled.status(), "");

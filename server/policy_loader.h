@@ -11,6 +11,8 @@
 
 namespace verdict::server {
 
+class ServerMetrics;
+
 // Compiles the policy directory (and entity data directory) and publishes
 // the result. A policy set that fails to compile is rejected: its
 // diagnostics are logged and the store keeps the program it had, so a bad
@@ -30,10 +32,15 @@ class PolicyLoader {
   // compiler's error when the directories cannot be read.
   absl::StatusOr<std::string> Load();
 
+  // Counts every Load() in `metrics`, which must outlive the loader; null,
+  // the default, counts nothing.
+  void set_metrics(ServerMetrics* metrics) { metrics_ = metrics; }
+
   const std::string& policy_dir() const { return policy_dir_; }
   const std::string& data_dir() const { return data_dir_; }
 
  private:
+  absl::StatusOr<std::string> CompileAndPublish();
   // Logs the rejection of a policy set and returns the error for the caller.
   absl::Status Reject(const absl::Status& status,
                       const std::string& diagnostics);
@@ -42,6 +49,7 @@ class PolicyLoader {
   const std::string data_dir_;
   ProgramStore& store_;
   const compiler::CompileOptions options_;
+  ServerMetrics* metrics_ = nullptr;
 };
 
 }  // namespace verdict::server

@@ -154,11 +154,14 @@ void StopServer(grpc::Server& server, absl::Duration grace) {
   server.Wait();
 }
 
-// Starts the AuthZEN HTTP listener and writes its port file.
+// Starts the AuthZEN HTTP listener, with GET /metrics when `metrics` is not
+// null, and writes its port file.
 absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(
-    const HttpOptions& options, AuthzenHttpService& authzen) {
+    const HttpOptions& options, AuthzenHttpService& authzen,
+    const ServerMetrics* metrics) {
   auto http = std::make_unique<HttpServer>(options);
   authzen.Register(*http);
+  if (metrics != nullptr) RegisterMetricsRoute(*http, *metrics);
   if (absl::Status s = http->Start(); !s.ok()) return s;
   LogInfo(absl::StrCat("serving AuthZEN over HTTP on ",
                        BoundAddress(options.listen_address, http->port()),
@@ -250,7 +253,10 @@ absl::Status RunServer(const ServerOptions& options) {
                        options.data_dir));
 
   ProgramStore store;
+  // Declared before the loader, so that it counts the initial load.
+  ServerMetrics metrics(&store);
   PolicyLoader loader(options.policy_dir, options.data_dir, store);
+  loader.set_metrics(&metrics);
   if (absl::StatusOr<std::string> loaded = loader.Load(); !loaded.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "not serving, because the initial policy set failed to load: ",
@@ -264,6 +270,8 @@ absl::Status RunServer(const ServerOptions& options) {
   // Envoy's ext_authz filter calls envoy.service.auth.v3.Authorization/Check
   // on the same port.
   ExtAuthzService ext_authz(store, options.service);
+  metrics.SetVerdictServiceStats([&service] { return service.stats(); });
+  metrics.SetExtAuthzStats([&ext_authz] { return ext_authz.stats(); });
   int port = 0;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
       StartGrpcServer(options.listen_address, {&service, &ext_authz},
@@ -290,12 +298,23 @@ absl::Status RunServer(const ServerOptions& options) {
   std::unique_ptr<HttpServer> http;
   if (!options.http.listen_address.empty()) {
     absl::StatusOr<std::unique_ptr<HttpServer>> started =
-        StartHttpServer(options.http, authzen);
+        StartHttpServer(options.http, authzen, &metrics);
     if (!started.ok()) {
       StopServer(**server, absl::ZeroDuration());
       return started.status();
     }
     http = *std::move(started);
+  }
+  std::unique_ptr<HttpServer> metrics_http;
+  if (!options.metrics.listen_address.empty()) {
+    absl::StatusOr<std::unique_ptr<HttpServer>> started =
+        StartMetricsServer(options.metrics, metrics);
+    if (!started.ok()) {
+      if (http != nullptr) http->Stop();
+      StopServer(**server, absl::ZeroDuration());
+      return started.status();
+    }
+    metrics_http = *std::move(started);
   }
 
   EventLoop loop(**signals, watcher.get(), loader, options.reload_debounce);
@@ -309,6 +328,7 @@ absl::Status RunServer(const ServerOptions& options) {
         absl::StrCat("stopping after an error: ", stop.status().message()));
   }
   if (http != nullptr) http->Stop();
+  if (metrics_http != nullptr) metrics_http->Stop();
   StopServer(**server, options.shutdown_grace);
   LogInfo("stopped");
   return stop.status();

@@ -15,6 +15,7 @@
 #include "grpcpp/grpcpp.h"
 #include "server/decision_log.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
 #include "server/verdict_service.h"
 
 namespace verdict::server {
@@ -70,6 +71,8 @@ struct ServerOptions {
   ServiceOptions service;  // the in-flight limit
   // The AuthZEN HTTP/JSON listener; off while http.listen_address is empty.
   HttpOptions http;
+  // The Prometheus listener; off while metrics.listen_address is empty.
+  MetricsOptions metrics;
   GrpcLimits grpc_limits;
   // The decision log; off while decision_log.path is empty.
   DecisionLogOptions decision_log;
