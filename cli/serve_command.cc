@@ -26,7 +26,8 @@ const CommandSpec& ServeSpec() {
           "reloading policies when they change",
       .usage =
           "verdict serve --policies DIR [--data DIR] "
-          "[--listen HOST:PORT] [--port-file FILE] [--http-listen HOST:PORT] "
+          "[--shadow-policies DIR] [--listen HOST:PORT] [--port-file FILE] "
+          "[--http-listen HOST:PORT] "
           "[--http-port-file FILE] [--http-threads N] "
           "[--metrics-listen HOST:PORT] [--metrics-port-file FILE] "
           "[--max-in-flight N] "
@@ -47,6 +48,13 @@ const CommandSpec& ServeSpec() {
                .help = "directory of entity data sets <name>.json that "
                        "`schema <group> from <name>` joins; reloaded like "
                        "the policies (default: no data)"},
+              {.name = "shadow-policies",
+               .value_name = "DIR",
+               .help = "directory of a second policy set that decides every "
+                       "request beside --policies and is never enforced; "
+                       "differences are counted, logged and written to the "
+                       "decision log; reloaded with --policies (default: "
+                       "none)"},
               {.name = "listen",
                .value_name = "HOST:PORT",
                .help = "address to accept gRPC connections on; port 0 lets "
@@ -247,6 +255,7 @@ int RunServe(const std::vector<std::string>& args) {
   server::ServerOptions options;
   options.policy_dir = parsed->Get("policies");
   options.data_dir = parsed->Get("data");
+  options.shadow_policy_dir = parsed->Get("shadow-policies");
   options.listen_address = parsed->Get("listen", options.listen_address);
   options.port_file = parsed->Get("port-file");
   options.http.listen_address = parsed->Get("http-listen");

@@ -143,18 +143,36 @@ std::string CheckAccessRequest(const Json& request, const std::string& where,
 }
 
 absl::Status Decide(const Program& program, const Json& request,
+                    DecisionApi api, const DecisionRecorder* recorder,
                     Json& decision) {
   // Each server thread keeps its frame, whose buffers stay grown between
   // requests. DecodeJsonRequest resets it for `program`.
   thread_local Frame frame;
   const std::string text =
       request.dump(-1, ' ', false, Json::error_handler_t::replace);
-  absl::Status status =
-      DecodeJsonRequest(program, text, absl::ToUnixSeconds(absl::Now()), frame);
-  if (!status.ok()) return status;
-  const Decision result = Evaluate(program, frame);
-  decision = DecisionToJson(program, frame, result);
-  return absl::OkStatus();
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  const int64_t start = recorder != nullptr ? absl::GetCurrentTimeNanos() : 0;
+  const absl::Status status = DecodeJsonRequest(program, text, now, frame);
+  std::optional<Decision> result;
+  if (status.ok()) {
+    result = Evaluate(program, frame);
+    decision = DecisionToJson(program, frame, *result);
+  }
+  if (recorder != nullptr) {
+    const int64_t duration = absl::GetCurrentTimeNanos() - start;
+    recorder->Record(DecisionEvent{
+        .api = api,
+        .program = program,
+        .frame = frame,
+        .decision = result.has_value() ? &*result : nullptr,
+        .status = status,
+        .start_nanos = start,
+        .duration_nanos = duration,
+        .decode_again = [&](const Program& other, Frame& other_frame) {
+          return DecodeJsonRequest(other, text, now, other_frame);
+        }});
+  }
+  return status;
 }
 
 }  // namespace authzen_internal
@@ -233,30 +251,39 @@ void AuthzenHttpService::Register(HttpServer& server) {
 JsonResponse AuthzenHttpService::Evaluation(const std::string& body) const {
   Json request;
   if (absl::Status s = ParseBody(body, request); !s.ok()) {
-    return ErrorResponse(400, std::string(s.message()));
+    return Reject(DecisionApi::kAuthzenEvaluation, std::string(s.message()));
   }
   if (std::string error = CheckAccessRequest(request, ""); !error.empty()) {
-    return ErrorResponse(400, std::move(error));
+    return Reject(DecisionApi::kAuthzenEvaluation, std::move(error));
   }
   const std::shared_ptr<const Program> program = store_.Current();
   if (program == nullptr) return NoProgram();
   Json decision;
-  if (absl::Status s = Decide(*program, request, decision); !s.ok()) {
+  if (absl::Status s =
+          Decide(*program, request, DecisionApi::kAuthzenEvaluation, recorder_,
+                 decision);
+      !s.ok()) {
     return ErrorResponse(400, std::string(s.message()));
   }
   return {200, std::move(decision)};
 }
 
+JsonResponse AuthzenHttpService::Reject(DecisionApi api,
+                                        std::string message) const {
+  if (recorder_ != nullptr) recorder_->RecordRejectedRequest(api);
+  return ErrorResponse(400, std::move(message));
+}
+
 JsonResponse AuthzenHttpService::Evaluations(const std::string& body) const {
   Json batch;
   if (absl::Status s = ParseBody(body, batch); !s.ok()) {
-    return ErrorResponse(400, std::string(s.message()));
+    return Reject(DecisionApi::kAuthzenEvaluations, std::string(s.message()));
   }
   if (!batch.is_object()) {
-    return ErrorResponse(400,
-                         absl::StrCat("an evaluations request must be a JSON "
-                                      "object, not ",
-                                      DescribeType(batch)));
+    return Reject(DecisionApi::kAuthzenEvaluations,
+                  absl::StrCat("an evaluations request must be a JSON "
+                               "object, not ",
+                               DescribeType(batch)));
   }
   // Without items, the request is a single evaluation and gets a single
   // decision, as the Access Evaluations API specifies for compatibility.
@@ -268,9 +295,10 @@ JsonResponse AuthzenHttpService::Evaluations(const std::string& body) const {
   }
   const Json& items = batch["evaluations"];
   if (!items.is_array()) {
-    return ErrorResponse(400, absl::StrCat("member \"evaluations\" must be an "
-                                           "array, not ",
-                                           DescribeType(items)));
+    return Reject(DecisionApi::kAuthzenEvaluations,
+                  absl::StrCat("member \"evaluations\" must be an "
+                               "array, not ",
+                               DescribeType(items)));
   }
   if (items.size() > kMaxBatchRequests) {
     return ErrorResponse(
@@ -281,15 +309,16 @@ JsonResponse AuthzenHttpService::Evaluations(const std::string& body) const {
   for (const auto& [key, value] : batch.items()) {
     if (key != "subject" && key != "action" && key != "resource" &&
         key != "context" && key != "evaluations" && key != "options") {
-      return ErrorResponse(
-          400, absl::StrCat("unknown member \"", key,
-                            "\"; an evaluations request has subject, action, "
-                            "resource, context, evaluations and options"));
+      return Reject(
+          DecisionApi::kAuthzenEvaluations,
+          absl::StrCat("unknown member \"", key,
+                       "\"; an evaluations request has subject, action, "
+                       "resource, context, evaluations and options"));
     }
   }
   Semantic semantic;
   if (std::string error = ReadSemantic(batch, semantic); !error.empty()) {
-    return ErrorResponse(400, std::move(error));
+    return Reject(DecisionApi::kAuthzenEvaluations, std::move(error));
   }
   const std::shared_ptr<const Program> program = store_.Current();
   if (program == nullptr) return NoProgram();
@@ -298,8 +327,9 @@ JsonResponse AuthzenHttpService::Evaluations(const std::string& body) const {
   for (size_t i = 0; i < items.size(); ++i) {
     const std::string where = absl::StrCat("evaluations[", i, "]: ");
     if (!items[i].is_object()) {
-      return ErrorResponse(400, absl::StrCat(where, "must be an object, not ",
-                                             DescribeType(items[i])));
+      return Reject(DecisionApi::kAuthzenEvaluations,
+                    absl::StrCat(where, "must be an object, not ",
+                                 DescribeType(items[i])));
     }
     // The item's members replace the top-level defaults whole.
     Json request = Json::object();
@@ -311,8 +341,14 @@ JsonResponse AuthzenHttpService::Evaluations(const std::string& body) const {
     Json decision;
     if (std::string error = CheckAccessRequest(request, where);
         !error.empty()) {
+      if (recorder_ != nullptr) {
+        recorder_->RecordRejectedRequest(DecisionApi::kAuthzenEvaluations);
+      }
       decision = ItemError(error);
-    } else if (absl::Status s = Decide(*program, request, decision); !s.ok()) {
+    } else if (absl::Status s =
+                   Decide(*program, request, DecisionApi::kAuthzenEvaluations,
+                          recorder_, decision);
+               !s.ok()) {
       decision = ItemError(absl::StrCat(where, s.message()));
     }
     const bool permit = decision["decision"].get<bool>();

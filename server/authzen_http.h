@@ -12,6 +12,7 @@
 #include "engine/program.h"
 #include "engine/snapshot.h"
 #include "nlohmann/json.hpp"
+#include "server/decision_recorder.h"
 #include "server/http_server.h"
 
 namespace verdict::server {
@@ -53,10 +54,15 @@ enum class SearchKind { kSubject, kResource, kAction };
 // next page exists.
 //
 // Thread-safe: handlers may run concurrently; each thread decodes into its
-// own Frame. Does not own the store, which must outlive the service.
+// own Frame. Does not own the store or the recorder, which must outlive the
+// service.
 class AuthzenHttpService {
  public:
-  explicit AuthzenHttpService(const ProgramStore& store) : store_(store) {}
+  // `recorder`, when not null, receives every decided request, batch item
+  // and search candidate, and a count of requests rejected before decoding.
+  explicit AuthzenHttpService(const ProgramStore& store,
+                              const DecisionRecorder* recorder = nullptr)
+      : store_(store), recorder_(recorder) {}
 
   // Registers every endpoint on `server`, which must not be started yet.
   void Register(HttpServer& server);
@@ -69,7 +75,12 @@ class AuthzenHttpService {
   JsonResponse Metadata(const std::string& host) const;
 
  private:
+  // Counts a request of `api` rejected before decoding and returns a 400
+  // response with `message`.
+  JsonResponse Reject(DecisionApi api, std::string message) const;
+
   const ProgramStore& store_;
+  const DecisionRecorder* const recorder_;  // may be null
 };
 
 // Returns the candidate ids or action names a search of `kind` tries on

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "engine/program.h"
 #include "nlohmann/json.hpp"
+#include "server/decision_recorder.h"
 
 namespace verdict::server::authzen_internal {
 
@@ -34,9 +35,11 @@ std::string CheckAccessRequest(const nlohmann::json& request,
 
 // Decides `request`, an object with subject, action, resource and context,
 // against `program` and returns the decision in the AuthZEN response shape
-// (DecisionToJson). Returns INVALID_ARGUMENT when the request decoder
-// rejects a value, such as a wrongly typed attribute.
+// (DecisionToJson). Reports the request to `recorder` as one of `api`
+// when the recorder is not null. Returns INVALID_ARGUMENT when the request
+// decoder rejects a value, such as a wrongly typed attribute.
 absl::Status Decide(const Program& program, const nlohmann::json& request,
+                    DecisionApi api, const DecisionRecorder* recorder,
                     nlohmann::json& decision);
 
 }  // namespace verdict::server::authzen_internal

@@ -122,19 +122,19 @@ JsonResponse AuthzenHttpService::Search(SearchKind kind,
                                         const std::string& body) const {
   Json request;
   if (absl::Status s = ParseBody(body, request); !s.ok()) {
-    return ErrorResponse(400, std::string(s.message()));
+    return Reject(DecisionApi::kAuthzenSearch, std::string(s.message()));
   }
   PageRequest page;
   if (request.is_object()) {
     if (std::string error = ReadPage(request, page); !error.empty()) {
-      return ErrorResponse(400, std::move(error));
+      return Reject(DecisionApi::kAuthzenSearch, std::move(error));
     }
     request.erase("page");
   }
   const char* group = GroupName(kind);
   if (std::string error = CheckAccessRequest(request, "", group);
       !error.empty()) {
-    return ErrorResponse(400, std::move(error));
+    return Reject(DecisionApi::kAuthzenSearch, std::move(error));
   }
   const std::shared_ptr<const Program> program = store_.Current();
   if (program == nullptr) {
@@ -165,7 +165,9 @@ JsonResponse AuthzenHttpService::Search(SearchKind kind,
     Json& member = request[group];
     member[kind == SearchKind::kAction ? "name" : "id"] = candidates[next];
     Json decision;
-    if (absl::Status s = Decide(*program, request, decision); !s.ok()) {
+    if (absl::Status s = Decide(*program, request, DecisionApi::kAuthzenSearch,
+                                recorder_, decision);
+        !s.ok()) {
       return ErrorResponse(400, std::string(s.message()));
     }
     if (!decision["decision"].get<bool>()) continue;

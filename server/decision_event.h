@@ -47,7 +47,9 @@ std::string_view DecisionOutcomeName(DecisionOutcome outcome);
 
 // Decodes the request being reported again, against `program` and into
 // `frame`, as of the same time as the reported decision. Shadow mode decides
-// the request a second time with it.
+// the request a second time with it. A FunctionRef does not own its
+// callable: build the event inside the expression that records it, or keep
+// the lambda in a variable.
 using RequestDecoder =
     absl::FunctionRef<absl::Status(const Program& program, Frame& frame)>;
 
@@ -81,8 +83,8 @@ struct DecisionEvent {
 struct ShadowDecision {
   const Program& program;
   const Frame& frame;
-  const Decision* decision;     // null when the request is invalid for it
-  const absl::Status& status;   // the decoder's error when invalid, else OK
+  const Decision* decision;    // null when the request is invalid for it
+  const absl::Status& status;  // the decoder's error when invalid, else OK
   bool differs;  // its outcome differs from the enforced decision's
 
   DecisionOutcome outcome() const {

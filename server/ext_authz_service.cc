@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "engine/evaluator.h"
 #include "engine/request.h"
+#include "server/decision_recorder.h"
 #include "server/envoy_request.h"
 #include "server/envoy_response.h"
 
@@ -35,8 +36,10 @@ ThreadState& LocalState() {
 }  // namespace
 
 ExtAuthzService::ExtAuthzService(const ProgramStore& store,
-                                 const ServiceOptions& options)
+                                 const ServiceOptions& options,
+                                 const DecisionRecorder* recorder)
     : store_(store),
+      recorder_(recorder),
       in_flight_(options.max_in_flight),
       instance_id_(next_instance_id.fetch_add(1, std::memory_order_relaxed)) {}
 
@@ -92,16 +95,33 @@ grpc::Status ExtAuthzService::CheckOne(
                         "reports SERVING on its health service");
   }
   const int64_t now = absl::ToUnixSeconds(absl::Now());
-  if (absl::Status s = DecodeCheckRequest(*program, request, now, state.frame);
-      !s.ok()) {
+  const int64_t start = recorder_ != nullptr ? absl::GetCurrentTimeNanos() : 0;
+  const absl::Status status =
+      DecodeCheckRequest(*program, request, now, state.frame);
+  std::optional<Decision> decision;
+  if (status.ok()) {
+    decision = Evaluate(*program, state.frame);
+    BuildCheckResponse(*program, state.frame, *decision, response);
+    (response.status().code() == 0 ? permitted_ : denied_)
+        .fetch_add(1, std::memory_order_relaxed);
+  } else {
     invalid_.fetch_add(1, std::memory_order_relaxed);
-    BuildInvalidRequestResponse(program->revision, s, response);
-    return grpc::Status::OK;
+    BuildInvalidRequestResponse(program->revision, status, response);
   }
-  const Decision decision = Evaluate(*program, state.frame);
-  BuildCheckResponse(*program, state.frame, decision, response);
-  (response.status().code() == 0 ? permitted_ : denied_)
-      .fetch_add(1, std::memory_order_relaxed);
+  if (recorder_ != nullptr) {
+    const int64_t duration = absl::GetCurrentTimeNanos() - start;
+    recorder_->Record(DecisionEvent{
+        .api = DecisionApi::kEnvoyCheck,
+        .program = *program,
+        .frame = state.frame,
+        .decision = decision.has_value() ? &*decision : nullptr,
+        .status = status,
+        .start_nanos = start,
+        .duration_nanos = duration,
+        .decode_again = [&](const Program& other, Frame& other_frame) {
+          return DecodeCheckRequest(other, request, now, other_frame);
+        }});
+  }
   return grpc::Status::OK;
 }
 

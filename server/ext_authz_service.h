@@ -10,6 +10,7 @@
 #include "engine/snapshot.h"
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "server/decision_recorder.h"
 #include "server/in_flight_limiter.h"
 #include "server/verdict_service.h"
 
@@ -18,7 +19,7 @@ namespace verdict::server {
 // Counts of Check outcomes since the service started.
 struct ExtAuthzStats {
   int64_t permitted = 0;
-  int64_t denied = 0;  // by policy, including obligation_invalid
+  int64_t denied = 0;   // by policy, including obligation_invalid
   int64_t invalid = 0;  // requests that could not be decoded, also denied
   int64_t rejected_in_flight = 0;
 };
@@ -41,13 +42,18 @@ struct ExtAuthzStats {
 // limit is counted apart from VerdictService's, so a server running both
 // admits up to twice the limit.
 //
-// Thread-safe. Does not own the store, which must outlive the service.
+// Each decoded Check request is reported to the DecisionRecorder, when one
+// is given.
+//
+// Thread-safe. Does not own the store or the recorder, which must outlive
+// the service.
 class ExtAuthzService final
     : public envoy::service::auth::v3::Authorization::CallbackService {
  public:
-  // REQUIRES: options.max_in_flight >= 1.
+  // REQUIRES: options.max_in_flight >= 1. `recorder` may be null.
   explicit ExtAuthzService(const ProgramStore& store,
-                           const ServiceOptions& options = {});
+                           const ServiceOptions& options = {},
+                           const DecisionRecorder* recorder = nullptr);
 
   ExtAuthzStats stats() const;
 
@@ -62,6 +68,7 @@ class ExtAuthzService final
                         envoy::service::auth::v3::CheckResponse& response);
 
   const ProgramStore& store_;
+  const DecisionRecorder* const recorder_;  // may be null
   InFlightLimiter in_flight_;
   // Relaxed counters: they order nothing and are read only for stats().
   std::atomic<int64_t> permitted_{0};

@@ -27,9 +27,10 @@ compiler::CompileOptions WithReplayCache(compiler::CompileOptions options) {
 
 // Logs every non-empty line of the compiler's rendered diagnostics as its
 // own log line, so each keeps a timestamp and level.
-void LogDiagnostics(LogLevel level, const std::string& diagnostics) {
+void LogDiagnostics(LogLevel level, absl::string_view prefix,
+                    const std::string& diagnostics) {
   for (absl::string_view line : absl::StrSplit(diagnostics, '\n')) {
-    if (!line.empty()) Log(level, line);
+    if (!line.empty()) Log(level, absl::StrCat(prefix, line));
   }
 }
 
@@ -37,11 +38,13 @@ void LogDiagnostics(LogLevel level, const std::string& diagnostics) {
 
 PolicyLoader::PolicyLoader(std::string policy_dir, std::string data_dir,
                            ProgramStore& store,
-                           compiler::CompileOptions options)
+                           compiler::CompileOptions options,
+                           std::string log_prefix)
     : policy_dir_(std::move(policy_dir)),
       data_dir_(std::move(data_dir)),
       store_(store),
-      options_(WithReplayCache(std::move(options))) {}
+      options_(WithReplayCache(std::move(options))),
+      log_prefix_(std::move(log_prefix)) {}
 
 absl::StatusOr<std::string> PolicyLoader::Load() {
   absl::StatusOr<std::string> revision = CompileAndPublish();
@@ -62,19 +65,20 @@ absl::StatusOr<std::string> PolicyLoader::CompileAndPublish() {
             " errors; fix them and save again or send SIGHUP")),
         compilation.diagnostics);
   }
-  LogDiagnostics(LogLevel::kWarning, compilation.diagnostics);
+  LogDiagnostics(LogLevel::kWarning, log_prefix_, compilation.diagnostics);
 
   const std::string revision = compilation.program->revision;
   const std::shared_ptr<const Program> current = store_.Current();
   if (current != nullptr && current->revision == revision) {
-    LogInfo(absl::StrCat("policy set unchanged, still serving revision ",
+    LogInfo(absl::StrCat(log_prefix_,
+                         "policy set unchanged, still serving revision ",
                          revision));
     return revision;
   }
   const size_t policy_count = compilation.program->policies.size();
   store_.Publish(std::move(compilation.program));
-  LogInfo(absl::StrCat("serving revision ", revision, ": ", policy_count,
-                       " policies from ", policy_dir_,
+  LogInfo(absl::StrCat(log_prefix_, "serving revision ", revision, ": ",
+                       policy_count, " policies from ", policy_dir_,
                        data_dir_.empty() ? "" : " with data from ", data_dir_));
   return revision;
 }
@@ -86,9 +90,9 @@ absl::Status PolicyLoader::Reject(const absl::Status& status,
       current == nullptr
           ? std::string("no policy set is loaded")
           : absl::StrCat("revision ", current->revision, " keeps serving");
-  LogError(
-      absl::StrCat("policy set rejected (", keeps, "): ", status.message()));
-  LogDiagnostics(LogLevel::kError, diagnostics);
+  LogError(absl::StrCat(log_prefix_, "policy set rejected (", keeps,
+                        "): ", status.message()));
+  LogDiagnostics(LogLevel::kError, log_prefix_, diagnostics);
   return status;
 }
 

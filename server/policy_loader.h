@@ -23,8 +23,11 @@ class ServerMetrics;
 class PolicyLoader {
  public:
   // `data_dir` may be empty for a policy set that joins no entity data.
+  // `log_prefix` starts every line the loader logs, to tell policy sets
+  // apart.
   PolicyLoader(std::string policy_dir, std::string data_dir,
-               ProgramStore& store, compiler::CompileOptions options = {});
+               ProgramStore& store, compiler::CompileOptions options = {},
+               std::string log_prefix = "");
 
   // Compiles and, on success, publishes the program unless the store already
   // serves the same revision. Logs the outcome. Returns the revision being
@@ -49,6 +52,7 @@ class PolicyLoader {
   const std::string data_dir_;
   ProgramStore& store_;
   const compiler::CompileOptions options_;
+  const std::string log_prefix_;
   ServerMetrics* metrics_ = nullptr;
 };
 

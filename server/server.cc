@@ -17,10 +17,12 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/authzen_http.h"
+#include "server/decision_recorder.h"
 #include "server/directory_watcher.h"
 #include "server/ext_authz_service.h"
 #include "server/log.h"
 #include "server/policy_loader.h"
+#include "server/shadow_policies.h"
 #include "server/signal_channel.h"
 #include "server/verdict_service.h"
 
@@ -56,11 +58,14 @@ const char* SignalName(int signal) {
 // Returns the signal that asked the server to stop.
 class EventLoop {
  public:
+  // `shadow_loader` is null when no shadow policy set is configured.
   EventLoop(SignalChannel& signals, DirectoryWatcher* watcher,
-            PolicyLoader& loader, absl::Duration debounce)
+            PolicyLoader& loader, PolicyLoader* shadow_loader,
+            absl::Duration debounce)
       : signals_(signals),
         watcher_(watcher),
         loader_(loader),
+        shadow_loader_(shadow_loader),
         debounce_(absl::ToChronoMilliseconds(debounce)) {}
 
   absl::StatusOr<int> Run() {
@@ -110,6 +115,9 @@ class EventLoop {
     // Load() logs success and rejection alike; a rejected set leaves the
     // previous revision serving, so there is nothing more to do here.
     loader_.Load().IgnoreError();
+    // The shadow set is reloaded with the enforced one, so that both follow
+    // a change to the shared data directory together.
+    if (shadow_loader_ != nullptr) shadow_loader_->Load().IgnoreError();
   }
 
   bool ReloadPending() const { return reload_at_ != kNoReload; }
@@ -125,6 +133,7 @@ class EventLoop {
   SignalChannel& signals_;
   DirectoryWatcher* watcher_;  // null when inotify is unavailable
   PolicyLoader& loader_;
+  PolicyLoader* shadow_loader_;  // may be null
   const std::chrono::milliseconds debounce_;
   // When the debounced reload is due; kNoReload while none is scheduled.
   SteadyClock::time_point reload_at_ = kNoReload;
@@ -134,6 +143,9 @@ class EventLoop {
 std::unique_ptr<DirectoryWatcher> StartWatcher(const ServerOptions& options) {
   std::vector<std::string> roots = {options.policy_dir};
   if (!options.data_dir.empty()) roots.push_back(options.data_dir);
+  if (!options.shadow_policy_dir.empty()) {
+    roots.push_back(options.shadow_policy_dir);
+  }
   absl::StatusOr<std::unique_ptr<DirectoryWatcher>> watcher =
       DirectoryWatcher::Create(std::move(roots));
   if (!watcher.ok()) {
@@ -262,16 +274,56 @@ absl::Status RunServer(const ServerOptions& options) {
         "not serving, because the initial policy set failed to load: ",
         loaded.status().message()));
   }
+
+  // The shadow set is compiled with the enforced set's entity data. Like
+  // the enforced set, it must compile for the server to start; later, a
+  // shadow set that fails to compile keeps its previous revision.
+  ProgramStore shadow_store;
+  std::optional<PolicyLoader> shadow_loader;
+  std::optional<ShadowPolicies> shadow;
+  if (!options.shadow_policy_dir.empty()) {
+    // Its own replay cache: the enforced decision has already recorded a
+    // one-time token's id, which would make the shadow decision reject it.
+    shadow_loader.emplace(options.shadow_policy_dir, options.data_dir,
+                          shadow_store, compiler::CompileOptions{},
+                          "shadow policy set: ");
+    if (absl::StatusOr<std::string> loaded = shadow_loader->Load();
+        !loaded.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "not serving, because the shadow policy set failed to load: ",
+          loaded.status().message()));
+    }
+    shadow.emplace(shadow_store);
+  }
+
   // Watching starts before the port file appears, so a change made by
   // anyone who waited for that file is always noticed.
   std::unique_ptr<DirectoryWatcher> watcher = StartWatcher(options);
 
-  VerdictService service(store, options.service);
+  // Declared before the services, so that the log and the recorder outlive
+  // every call of theirs, and the log's destructor writes every queued line
+  // after the last call has ended.
+  std::unique_ptr<DecisionLog> decision_log;
+  if (!options.decision_log.path.empty()) {
+    absl::StatusOr<std::unique_ptr<DecisionLog>> opened =
+        DecisionLog::Open(options.decision_log);
+    if (!opened.ok()) return opened.status();
+    decision_log = *std::move(opened);
+    const DecisionLog* log = decision_log.get();
+    metrics.SetDecisionLogCounts([log] { return log->written(); },
+                                 [log] { return log->dropped(); });
+    LogInfo(absl::StrCat("writing one JSON line per decision to ",
+                         options.decision_log.path));
+  }
+  const DecisionRecorder recorder(&metrics, decision_log.get(),
+                                  shadow.has_value() ? &*shadow : nullptr);
+  VerdictService service(store, options.service, &recorder);
   // Envoy's ext_authz filter calls envoy.service.auth.v3.Authorization/Check
   // on the same port.
-  ExtAuthzService ext_authz(store, options.service);
+  ExtAuthzService ext_authz(store, options.service, &recorder);
   metrics.SetVerdictServiceStats([&service] { return service.stats(); });
   metrics.SetExtAuthzStats([&ext_authz] { return ext_authz.stats(); });
+  if (shadow.has_value()) metrics.SetShadowStore(&shadow_store);
   int port = 0;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
       StartGrpcServer(options.listen_address, {&service, &ext_authz},
@@ -294,7 +346,7 @@ absl::Status RunServer(const ServerOptions& options) {
   }
 
   // The HTTP listener serves the same store, so it follows every reload.
-  AuthzenHttpService authzen(store);
+  AuthzenHttpService authzen(store, &recorder);
   std::unique_ptr<HttpServer> http;
   if (!options.http.listen_address.empty()) {
     absl::StatusOr<std::unique_ptr<HttpServer>> started =
@@ -317,7 +369,9 @@ absl::Status RunServer(const ServerOptions& options) {
     metrics_http = *std::move(started);
   }
 
-  EventLoop loop(**signals, watcher.get(), loader, options.reload_debounce);
+  EventLoop loop(**signals, watcher.get(), loader,
+                 shadow_loader.has_value() ? &*shadow_loader : nullptr,
+                 options.reload_debounce);
   absl::StatusOr<int> stop = loop.Run();
   if (stop.ok()) {
     LogInfo(absl::StrCat(

@@ -56,6 +56,9 @@ struct GrpcLimits {
 struct ServerOptions {
   std::string policy_dir;  // compiled recursively: every *.verdict file
   std::string data_dir;    // entity data sets; empty for none
+  // Policies of the shadow set, decided beside the enforced set and never
+  // enforced (ShadowPolicies); empty for none.
+  std::string shadow_policy_dir;
   std::string listen_address = "127.0.0.1:8181";  // host:port; port 0 lets
                                                   // the OS choose
   std::string port_file;  // receives the bound port when ready; may be empty

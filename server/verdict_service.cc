@@ -15,6 +15,7 @@
 #include "engine/program.h"
 #include "engine/request.h"
 #include "engine/values.h"
+#include "server/decision_recorder.h"
 #include "server/log.h"
 #include "server/proto_request.h"
 
@@ -87,7 +88,8 @@ void SlotToValue(const Program& program, const Frame& frame, uint32_t slot,
       while (start < encoded.size()) {
         size_t next = encoded.find(kListSeparator, start + 1);
         if (next == std::string_view::npos) next = encoded.size();
-        list.add_values(std::string(encoded.substr(start + 1, next - start - 1)));
+        list.add_values(
+            std::string(encoded.substr(start + 1, next - start - 1)));
         start = next;
       }
       return;
@@ -132,17 +134,10 @@ void LiteralToValue(const DutyField& field, v1::Value& out) {
   }
 }
 
-// Decodes and evaluates `request` into `response`. Returns the decoder's
-// INVALID_ARGUMENT error for a malformed request.
-absl::Status DecideOne(const Program& program, const v1::DecideRequest& request,
-                       int64_t now, Frame& frame,
-                       v1::DecideResponse& response) {
-  if (absl::Status s = DecodeDecideRequest(program, request, now, frame);
-      !s.ok()) {
-    return s;
-  }
-  const Decision decision = Evaluate(program, frame);
-
+// Fills `response` from `decision`, the result of evaluating the request
+// in `frame`.
+void BuildResponse(const Program& program, const Frame& frame,
+                   const Decision& decision, v1::DecideResponse& response) {
   response.set_decision(decision.permit);
   response.set_decision_id(decision.id.ToString());
   response.set_revision(program.revision);
@@ -177,7 +172,37 @@ absl::Status DecideOne(const Program& program, const v1::DecideRequest& request,
       }
     }
   }
-  return absl::OkStatus();
+}
+
+// Decodes and evaluates `request` into `response`, and reports it to
+// `recorder` when not null. Returns the decoder's INVALID_ARGUMENT error
+// for a malformed request.
+absl::Status DecideOne(const Program& program, const v1::DecideRequest& request,
+                       int64_t now, Frame& frame, DecisionApi api,
+                       const DecisionRecorder* recorder,
+                       v1::DecideResponse& response) {
+  const int64_t start = recorder != nullptr ? absl::GetCurrentTimeNanos() : 0;
+  const absl::Status status = DecodeDecideRequest(program, request, now, frame);
+  std::optional<Decision> decision;
+  if (status.ok()) {
+    decision = Evaluate(program, frame);
+    BuildResponse(program, frame, *decision, response);
+  }
+  if (recorder != nullptr) {
+    const int64_t duration = absl::GetCurrentTimeNanos() - start;
+    recorder->Record(DecisionEvent{
+        .api = api,
+        .program = program,
+        .frame = frame,
+        .decision = decision.has_value() ? &*decision : nullptr,
+        .status = status,
+        .start_nanos = start,
+        .duration_nanos = duration,
+        .decode_again = [&](const Program& other, Frame& other_frame) {
+          return DecodeDecideRequest(other, request, now, other_frame);
+        }});
+  }
+  return status;
 }
 
 int64_t NowUnixSeconds() { return absl::ToUnixSeconds(absl::Now()); }
@@ -185,8 +210,10 @@ int64_t NowUnixSeconds() { return absl::ToUnixSeconds(absl::Now()); }
 }  // namespace
 
 VerdictService::VerdictService(const ProgramStore& store,
-                               const ServiceOptions& options)
+                               const ServiceOptions& options,
+                               const DecisionRecorder* recorder)
     : store_(store),
+      recorder_(recorder),
       in_flight_(options.max_in_flight),
       instance_id_(next_instance_id.fetch_add(1, std::memory_order_relaxed)) {
   SetMessageAllocatorFor_Decide(&decide_allocator_);
@@ -264,8 +291,8 @@ grpc::ServerUnaryReactor* VerdictService::Decide(
 }
 
 grpc::ServerUnaryReactor* VerdictService::BatchDecide(
-    grpc::CallbackServerContext* context,
-    const v1::BatchDecideRequest* request, v1::BatchDecideResponse* response) {
+    grpc::CallbackServerContext* context, const v1::BatchDecideRequest* request,
+    v1::BatchDecideResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(DecideBatch(*context, *request, *response));
   return reactor;
@@ -281,8 +308,9 @@ grpc::Status VerdictService::DecideUnary(
   if (!grant.admitted()) return OverloadStatus(1);
   const Program* program = AcquireProgram();
   if (program == nullptr) return NoProgramStatus();
-  absl::Status status = DecideOne(*program, request, NowUnixSeconds(),
-                                  LocalState().frame, response);
+  absl::Status status =
+      DecideOne(*program, request, NowUnixSeconds(), LocalState().frame,
+                DecisionApi::kDecide, recorder_, response);
   decisions_.fetch_add(1, std::memory_order_relaxed);
   return ToGrpcStatus(status);
 }
@@ -324,7 +352,8 @@ grpc::Status VerdictService::DecideBatch(
     const v1::DecideRequest& item = request.requests(decided);
     v1::BatchItem* result = response.add_results();
     absl::Status status =
-        DecideOne(*program, item, now, frame, *result->mutable_response());
+        DecideOne(*program, item, now, frame, DecisionApi::kBatchDecide,
+                  recorder_, *result->mutable_response());
     if (!status.ok()) {
       v1::ItemError* error = result->mutable_error();
       error->set_code(static_cast<int32_t>(status.code()));
@@ -377,8 +406,9 @@ class VerdictService::StreamReactor final
       }
       // Clear() keeps the response's allocated fields for reuse.
       response_.Clear();
-      status = DecideOne(*program, request_, NowUnixSeconds(),
-                         LocalState().frame, response_);
+      status =
+          DecideOne(*program, request_, NowUnixSeconds(), LocalState().frame,
+                    DecisionApi::kDecideStream, service_.recorder_, response_);
       service_.decisions_.fetch_add(1, std::memory_order_relaxed);
     }
     if (!status.ok()) {

@@ -10,6 +10,7 @@
 #include "engine/snapshot.h"
 #include "grpcpp/grpcpp.h"
 #include "server/arena_allocator.h"
+#include "server/decision_recorder.h"
 #include "server/in_flight_limiter.h"
 #include "verdict/v1/verdict.grpc.pb.h"
 
@@ -71,13 +72,17 @@ struct ServiceStats {
 // starts, and a batch checks again every kBatchDeadlineCheckInterval items.
 // Calls beyond ServiceOptions::max_in_flight fail with RESOURCE_EXHAUSTED.
 //
+// Each decoded request, batch item and stream message is reported to the
+// DecisionRecorder, when one is given, before the next one is decoded.
+//
 // Thread-safe: gRPC calls the handlers from many threads at once. Does not
-// own the store, which must outlive the service.
+// own the store or the recorder, which must outlive the service.
 class VerdictService final : public v1::Verdict::CallbackService {
  public:
-  // REQUIRES: options.max_in_flight >= 1.
+  // REQUIRES: options.max_in_flight >= 1. `recorder` may be null.
   explicit VerdictService(const ProgramStore& store,
-                          const ServiceOptions& options = {});
+                          const ServiceOptions& options = {},
+                          const DecisionRecorder* recorder = nullptr);
 
   // Returns the outcome counts so far. Each count is exact once no call is
   // running; during calls they may be read at slightly different moments.
@@ -94,8 +99,8 @@ class VerdictService final : public v1::Verdict::CallbackService {
 
   // Decides each request as it arrives and writes its response before
   // reading the next, which keeps responses in request order.
-  grpc::ServerBidiReactor<v1::DecideRequest, v1::DecideResponse>*
-  DecideStream(grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::DecideRequest, v1::DecideResponse>* DecideStream(
+      grpc::CallbackServerContext* context) override;
 
  private:
   class StreamReactor;
@@ -119,6 +124,7 @@ class VerdictService final : public v1::Verdict::CallbackService {
   const Program* AcquireProgram() const;
 
   const ProgramStore& store_;
+  const DecisionRecorder* const recorder_;  // may be null
   InFlightLimiter in_flight_;
   // Relaxed counters: they order nothing and are read only for stats().
   std::atomic<int64_t> decisions_{0};
