@@ -410,7 +410,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartMetricsServer(
   http_options.max_body_bytes = 4096;
   auto http = std::make_unique<HttpServer>(http_options);
   RegisterMetricsRoute(*http, metrics);
-  if (absl::Status s = http->Start(); !s.ok()) return s;
+  if (absl::Status s = http->Start(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("failed to start the metrics "
+                                               "listener (--metrics-listen): ",
+                                               s.message()));
+  }
   LogInfo(absl::StrCat("serving metrics on http://",
                        BoundAddress(options.listen_address, http->port()),
                        "/metrics"));
