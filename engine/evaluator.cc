@@ -106,6 +106,19 @@ uint32_t SwitchTarget(const Program& program, const Node& node,
   }
 }
 
+// Returns the child of test or switch `node` that the request in `frame`
+// leads to. Evaluate and WalkPath both step through the DAG with it.
+inline uint32_t NextNode(const Program& program, const Frame& frame,
+                         const Node& node) {
+  if (node.kind == NodeKind::kTest) {
+    Truth truth = EvaluatePredicate(program, frame, node.a);
+    return node.children[static_cast<int>(truth)];
+  }
+  const SlotValue& value = frame.slot(node.a);
+  return value.present ? SwitchTarget(program, node, value.symbol)
+                       : node.children[1];
+}
+
 // Returns the first predicate under `formula` that errors on this request;
 // called only for formulas that evaluated to kError.
 uint32_t FindErrorPredicate(const Program& program, const Frame& frame,
@@ -446,6 +459,21 @@ Truth EvaluateFormula(const Program& program, const Frame& frame,
   return Truth::kError;
 }
 
+std::vector<uint32_t> WalkPath(const Program& program, const Frame& frame) {
+  std::vector<uint32_t> path;
+  if (program.nodes.empty() || !frame.conflicts().empty() ||
+      !frame.rejections().empty()) {
+    return path;
+  }
+  uint32_t index = program.root;
+  path.push_back(index);
+  while (program.nodes[index].kind != NodeKind::kLeaf) {
+    index = NextNode(program, frame, program.nodes[index]);
+    path.push_back(index);
+  }
+  return path;
+}
+
 Decision Evaluate(const Program& program, Frame& frame) {
   frame.permits.clear();
   frame.forbids.clear();
@@ -459,17 +487,8 @@ Decision Evaluate(const Program& program, Frame& frame) {
 
   // The hot loop: one switch lookup or predicate test per level.
   uint32_t index = program.root;
-  for (;;) {
-    const Node& node = program.nodes[index];
-    if (node.kind == NodeKind::kLeaf) break;
-    if (node.kind == NodeKind::kTest) {
-      Truth truth = EvaluatePredicate(program, frame, node.a);
-      index = node.children[static_cast<int>(truth)];
-      continue;
-    }
-    const SlotValue& value = frame.slot(node.a);
-    index = value.present ? SwitchTarget(program, node, value.symbol)
-                          : node.children[1];
+  while (program.nodes[index].kind != NodeKind::kLeaf) {
+    index = NextNode(program, frame, program.nodes[index]);
   }
 
   const Leaf& leaf = program.leaves[program.nodes[index].a];

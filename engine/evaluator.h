@@ -53,6 +53,13 @@ struct Decision {
 // needs, allocates no memory. Thread-safe for distinct frames.
 Decision Evaluate(const Program& program, Frame& frame);
 
+// Returns the DAG nodes that Evaluate visits for the request in `frame`,
+// from Program::root to the leaf, as indexes into Program::nodes. Empty
+// when Evaluate would reject the request before the walk. It takes the same
+// steps as Evaluate but allocates, so it is meant for tools that draw the
+// walk, not for serving. Thread-safe for distinct frames.
+std::vector<uint32_t> WalkPath(const Program& program, const Frame& frame);
+
 // Evaluates one predicate; exposed for explanations and tests.
 Truth EvaluatePredicate(const Program& program, const Frame& frame,
                         uint32_t predicate);
