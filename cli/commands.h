@@ -23,6 +23,7 @@ int RunDag(const std::vector<std::string>& args);
 int RunTest(const std::vector<std::string>& args);
 int RunLint(const std::vector<std::string>& args);
 int RunDiff(const std::vector<std::string>& args);
+int RunPlayground(const std::vector<std::string>& args);
 
 const CommandSpec& CheckSpec();
 const CommandSpec& EvalSpec();
@@ -34,6 +35,7 @@ const CommandSpec& DagSpec();
 const CommandSpec& TestSpec();
 const CommandSpec& LintSpec();
 const CommandSpec& DiffSpec();
+const CommandSpec& PlaygroundSpec();
 
 }  // namespace verdict::cli
 

@@ -25,6 +25,7 @@ const std::vector<Command>& Commands() {
       {verdict::cli::TestSpec, verdict::cli::RunTest},
       {verdict::cli::LintSpec, verdict::cli::RunLint},
       {verdict::cli::DiffSpec, verdict::cli::RunDiff},
+      {verdict::cli::PlaygroundSpec, verdict::cli::RunPlayground},
   };
   return commands;
 }
@@ -35,7 +36,7 @@ void PrintUsage(std::ostream& out) {
          "decision DAG\nand answers authorization requests.\n\nCommands:\n";
   for (const Command& command : Commands()) {
     const verdict::cli::CommandSpec& spec = command.spec();
-    out << "  " << spec.name << std::string(10 - spec.name.size(), ' ')
+    out << "  " << spec.name << std::string(12 - spec.name.size(), ' ')
         << spec.summary << "\n";
   }
   out << "\nRun 'verdict COMMAND --help' for the options of a command.\n";

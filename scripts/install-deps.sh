@@ -15,6 +15,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
   graphviz
+  # tests/playground: the headless browser that Playwright drives.
+  chromium
   # fuzz/run.sh: clang 14 with its libFuzzer and sanitizer runtimes.
   clang libclang-rt-14-dev
 )

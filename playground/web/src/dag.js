@@ -1,0 +1,36 @@
+// The decision DAG pane: the SVG that Graphviz drew on the server, with the
+// walk the engine took for the current request marked. Nodes and edges are
+// found by their SVG titles, "n<index>" and "n<a>->n<b>", which the server
+// also uses to name the walk, so this code only marks what the server
+// reports and never computes a path itself.
+
+const container = () => document.getElementById('dag');
+
+export function showSvg(svgText) {
+  const parsed = new DOMParser().parseFromString(svgText, 'image/svg+xml');
+  const svg = parsed.documentElement;
+  if (svg.nodeName !== 'svg') {
+    showMessage('The server sent a drawing that is not SVG.');
+    return;
+  }
+  container().replaceChildren(document.importNode(svg, true));
+}
+
+export function showMessage(text) {
+  const message = document.createElement('p');
+  message.className = 'error-text';
+  message.textContent = text;
+  container().replaceChildren(message);
+}
+
+// Marks the nodes and edges of `path` ({nodes: [...], edges: [...]}, or
+// null to clear the marks).
+export function markPath(path) {
+  const marked = new Set(path ? [...path.nodes, ...path.edges] : []);
+  const root = container();
+  root.classList.toggle('has-path', marked.size > 0);
+  for (const group of root.querySelectorAll('g.node, g.edge')) {
+    const title = group.querySelector('title');
+    group.classList.toggle('on-path', title !== null && marked.has(title.textContent));
+  }
+}
