@@ -50,7 +50,7 @@ struct PlaygroundOptions {
   size_t cache_entries = 4;
 };
 
-// The playground's routes. Register them on a server before it starts; the
+// The playground's routes. Register them on a server before it starts. The
 // Playground must outlive the server. Thread-safe: handlers run
 // concurrently, and the compile cache is guarded by a mutex.
 class Playground {
@@ -96,7 +96,7 @@ class Playground {
   server::JsonResponse HandleExplain(const httplib::Request& request);
   server::JsonResponse HandleDag(const httplib::Request& request);
   server::JsonResponse HandleTest(const httplib::Request& request);
-  // Decides the body's request; with `explain`, explains it too.
+  // Decides the body's request, and explains it too when `explain` is set.
   server::JsonResponse Decide(const httplib::Request& request, bool explain);
 
   const PlaygroundOptions options_;

@@ -62,7 +62,7 @@ absl::StatusOr<Workspace> ReadWorkspace(const std::string& policies_dir,
 // Returns the names of the bundled examples, sorted.
 std::vector<std::string> ExampleNames();
 
-// Returns the bundled example `name`; NOT_FOUND names the known examples.
+// Returns the bundled example `name`. NOT_FOUND names the known examples.
 absl::StatusOr<Workspace> ExampleWorkspace(std::string_view name);
 
 // A compiler diagnostic located in the workspace.

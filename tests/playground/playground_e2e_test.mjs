@@ -93,11 +93,12 @@ async function run(page, url) {
   await page.click('#examples button[data-example="quickstart"]');
   await page.waitForSelector('#compile-status.ok');
   await page.waitForSelector('#dag svg');
+  await page.waitForFunction(() => document.getElementById('decision').textContent !== '—');
   await shot('1-example-loaded');
 
-  // 2. A dangling `and` is a syntax error, marked in the editor.
-  const line = page.locator('#file-editor .cm-line',
-    { hasText: 'action.name == "read" and resource.type == "doc"' });
+  // 2. An `and` with nothing before it is a syntax error, marked in the
+  // editor.
+  const line = page.locator('#file-editor .cm-line', { hasText: 'permit "read-docs" when {' });
   await line.click();
   await page.keyboard.press('End');
   await page.keyboard.insertText(' and');

@@ -29,6 +29,7 @@ const page = {
   editorStates: new Map(),
   diagnostics: [],      // of the last compile
   compiled: false,      // whether the last compile succeeded
+  compiledFiles: null,  // the files of the last successful compile
   revision: null,       // of the last successful compile
   drawnRevision: null,  // of the DAG on the page
   path: null,           // walk of the last decision
@@ -167,9 +168,10 @@ function initialRequest(files) {
 
 async function compile() {
   const sequence = ++page.compileSequence;
+  const files = { ...page.files };
   let result;
   try {
-    result = await post('/api/compile', { files: page.files });
+    result = await post('/api/compile', { files });
   } catch (error) {
     if (sequence === page.compileSequence) setStatus(error.message, 'error');
     return;
@@ -180,14 +182,15 @@ async function compile() {
   $('diagnostics').textContent = result.text;
   showDiagnosticsInEditor();
   renderFileList();
+  // The decision shown is of the last policies that compiled.
+  $('decision-pane').classList.toggle('stale', !result.ok);
   if (!result.ok) {
-    // The decision shown is of the last policies that compiled.
-    $('decision-pane').classList.add('stale');
     const count = result.error_count;
     setStatus(`${count} error${count === 1 ? '' : 's'}`, 'error');
     return;
   }
   page.revision = result.revision;
+  page.compiledFiles = files;
   const stats = result.stats;
   setStatus(`compiled: ${stats.policies} policies, ${stats.nodes} DAG nodes, ` +
             `revision ${result.revision}`, 'ok');
@@ -203,13 +206,15 @@ function setStatus(text, kind) {
 
 // Deciding and explaining ----------------------------------------------------
 
+// Decides against the last policies that compiled, so that the request can
+// be edited while the policies have errors.
 async function decide() {
-  if (!page.compiled) return;
+  if (page.compiledFiles === null) return;
   const sequence = ++page.decideSequence;
   let result;
   try {
     result = await post('/api/explain', {
-      files: page.files,
+      files: page.compiledFiles,
       request: requestView.state.doc.toString(),
     });
   } catch (error) {
@@ -220,7 +225,7 @@ async function decide() {
   }
   if (sequence !== page.decideSequence) return;
   $('request-error').textContent = '';
-  $('decision-pane').classList.remove('stale');
+  $('decision-pane').classList.toggle('stale', !page.compiled);
   showDecision(result);
 }
 
@@ -268,7 +273,7 @@ function addDetail(parent, name, values) {
 async function drawDag() {
   if (page.drawnRevision === page.revision) return;
   try {
-    const result = await post('/api/dag', { files: page.files });
+    const result = await post('/api/dag', { files: page.compiledFiles });
     showSvg(result.svg);
     page.drawnRevision = result.revision;
     markPath(page.path);
@@ -322,6 +327,7 @@ function loadWorkspace(name, files) {
   page.active = null;
   page.diagnostics = [];
   page.compiled = false;
+  page.compiledFiles = null;
   page.revision = null;
   page.drawnRevision = null;
   page.path = null;
