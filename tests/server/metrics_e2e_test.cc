@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -69,7 +70,10 @@ bool WaitFor(std::chrono::milliseconds timeout,
 // SIGTERM (only this PID), then SIGKILL after kExitTimeout.
 class ServeProcess {
  public:
-  explicit ServeProcess(const fs::path& dir) : dir_(dir) {
+  // `extra_args` are appended to the command line.
+  explicit ServeProcess(const fs::path& dir,
+                        const std::vector<std::string>& extra_args = {})
+      : dir_(dir) {
     std::vector<std::string> args = {
         VERDICT_BINARY,
         "serve",
@@ -90,6 +94,7 @@ class ServeProcess {
         "--metrics-port-file",
         (dir_ / "metrics-port").string(),
     };
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -108,16 +113,16 @@ class ServeProcess {
     posix_spawn_file_actions_destroy(&actions);
 
     // The metrics port file is written last.
-    WaitFor(std::chrono::duration_cast<std::chrono::milliseconds>(
-                kStartTimeout),
-            [&] {
-              int status = 0;
-              if (pid_ <= 0 || waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = -1;
-                return true;
-              }
-              return ReadPort(dir_ / "metrics-port") != 0;
-            });
+    WaitFor(
+        std::chrono::duration_cast<std::chrono::milliseconds>(kStartTimeout),
+        [&] {
+          int status = 0;
+          if (pid_ <= 0 || waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return true;
+          }
+          return ReadPort(dir_ / "metrics-port") != 0;
+        });
     metrics_port_ = ReadPort(dir_ / "metrics-port");
     http_port_ = ReadPort(dir_ / "http-port");
   }
@@ -212,9 +217,10 @@ TEST_F(MetricsE2eTest, ServesRevisionReloadsAndServiceCounters) {
   ASSERT_EQ(decided->status, 200) << decided->body;
   const std::string revision =
       nlohmann::json::parse(decided->body)["context"]["revision"];
-  EXPECT_EQ(Scrape(serve.metrics_port())
-                .Value("verdict_policy_revision_info", {{"revision", revision}}),
-            1);
+  EXPECT_EQ(
+      Scrape(serve.metrics_port())
+          .Value("verdict_policy_revision_info", {{"revision", revision}}),
+      1);
 }
 
 TEST_F(MetricsE2eTest, CountsReloadsPublishedAndRejected) {
@@ -263,9 +269,8 @@ TEST_F(MetricsE2eTest, CountsAuthzenDecisions) {
   // The AuthZEN listener serves the same page as the metrics listener.
   const PromPage page = Scrape(serve.http_port());
   auto decisions = [&](const std::string& outcome) {
-    return page.Value(
-        "verdict_decisions_total",
-        {{"api", "authzen_evaluation"}, {"outcome", outcome}});
+    return page.Value("verdict_decisions_total",
+                      {{"api", "authzen_evaluation"}, {"outcome", outcome}});
   };
   EXPECT_EQ(decisions("permit"), permits);
   EXPECT_EQ(decisions("deny"), denies);
@@ -290,6 +295,77 @@ TEST_F(MetricsE2eTest, OtherPathsAreNotFound) {
   const httplib::Result post = client.Post("/metrics", "", "text/plain");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);
+}
+
+// A shadow policy set that lets only admins create todos, where the
+// enforced one also lets editors: Morty (an editor) creating a todo is
+// permitted, and the shadow set's deny is counted, logged and written to
+// the decision log without changing the response.
+TEST_F(MetricsE2eTest, ShadowDifferencesAreCountedAndLogged) {
+  fs::copy(root_ / "policies", root_ / "shadow", fs::copy_options::recursive);
+  const fs::path todo = root_ / "shadow" / "todo.verdict";
+  std::string text = ReadText(todo);
+  const std::string editors =
+      R"(("admin" in subject.roles or "editor" in subject.roles))";
+  const size_t at = text.find(editors);
+  ASSERT_NE(at, std::string::npos) << "the Todo example's create-todo rule "
+                                      "changed; update this test";
+  text.replace(at, editors.size(), R"("admin" in subject.roles)");
+  std::ofstream(todo, std::ios::trunc) << text;
+
+  const fs::path log = root_ / "decisions.log";
+  ServeProcess serve(root_, {"--shadow-policies", (root_ / "shadow").string(),
+                             "--decision-log", log.string()});
+  ASSERT_NE(serve.metrics_port(), 0) << serve.Log();
+
+  const std::string morty_creates = R"({
+    "subject": {"type": "user",
+                "id": "CiRmZDE2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs"},
+    "action": {"name": "can_create_todo"},
+    "resource": {"type": "todo", "id": "todo-9"}})";
+  const httplib::Result differs = Evaluate(serve.http_port(), morty_creates);
+  ASSERT_TRUE(differs);
+  ASSERT_EQ(differs->status, 200) << differs->body;
+  const nlohmann::json enforced = nlohmann::json::parse(differs->body);
+  EXPECT_EQ(enforced["decision"], true) << "the shadow set must not enforce";
+  const httplib::Result same =
+      Evaluate(serve.http_port(),
+               ReadText(root_ / "requests" / "beth-creates-todo.json"));
+  ASSERT_TRUE(same);
+  ASSERT_EQ(same->status, 200) << same->body;
+
+  const std::map<std::string, std::string> api = {
+      {"api", "authzen_evaluation"}};
+  ASSERT_TRUE(WaitFor(kReloadTimeout, [&] {
+    return Scrape(serve.metrics_port())
+               .Value("verdict_decision_log_written_total") == 2;
+  })) << serve.Log();
+  const PromPage page = Scrape(serve.metrics_port());
+  EXPECT_EQ(page.Value("verdict_shadow_decisions_total", api), 2);
+  EXPECT_EQ(page.Value("verdict_shadow_differences_total", api), 1);
+  EXPECT_EQ(page.Value("verdict_shadow_outcomes_total",
+                       {{"enforced", "permit"}, {"shadow", "deny"}}),
+            1);
+  EXPECT_EQ(page.Value("verdict_shadow_outcomes_total",
+                       {{"enforced", "deny"}, {"shadow", "deny"}}),
+            1);
+  EXPECT_NE(serve.Log().find("shadow policy set differs"), std::string::npos)
+      << serve.Log();
+
+  std::istringstream lines(ReadText(log));
+  std::string line;
+  int differing = 0;
+  while (std::getline(lines, line)) {
+    const nlohmann::json entry = nlohmann::json::parse(line);
+    ASSERT_TRUE(entry.contains("shadow")) << line;
+    if (entry["decision_id"] != enforced["context"]["decision_id"]) continue;
+    ++differing;
+    EXPECT_EQ(entry["result"]["decision"], true) << line;
+    EXPECT_EQ(entry["shadow"]["decision"], false) << line;
+    EXPECT_EQ(entry["shadow"]["differs"], true) << line;
+    EXPECT_NE(entry["shadow"]["revision"], entry["revision"]) << line;
+  }
+  EXPECT_EQ(differing, 1) << ReadText(log);
 }
 
 }  // namespace

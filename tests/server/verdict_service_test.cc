@@ -21,14 +21,19 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/decision_recorder.h"
 #include "server/json_convert.h"
+#include "server/metrics.h"
 #include "server/server.h"
+#include "tests/server/prometheus_text.h"
 #include "tests/server/test_util.h"
 
 namespace verdict::server {
 namespace {
 
 using ::verdict::server::testing::ExpandEvaluations;
+using ::verdict::server::testing::ParsePrometheusText;
+using ::verdict::server::testing::PromPage;
 using ::verdict::server::testing::ReadFile;
 
 constexpr char kInteropFile[] = VERDICT_INTEROP_DIR
@@ -42,10 +47,14 @@ v1::DecideRequest ToProto(const nlohmann::json& json) {
   return request.ok() ? *request : v1::DecideRequest();
 }
 
-// A server on 127.0.0.1 with a port the OS chose, serving `store`.
+// A server on 127.0.0.1 with a port the OS chose, serving `store`, whose
+// decisions are counted in metrics().
 class TestServer {
  public:
-  explicit TestServer(const ProgramStore& store) : service_(store) {
+  explicit TestServer(const ProgramStore& store)
+      : metrics_(&store),
+        recorder_(&metrics_, nullptr, nullptr),
+        service_(store, ServiceOptions(), &recorder_) {
     int port = 0;
     absl::StatusOr<std::unique_ptr<grpc::Server>> server =
         StartGrpcServer("127.0.0.1:0", service_, GrpcLimits(), port);
@@ -61,10 +70,13 @@ class TestServer {
   }
 
   grpc::Server& server() { return *server_; }
+  const ServerMetrics& metrics() const { return metrics_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   v1::Verdict::Stub& stub() { return *stub_; }
 
  private:
+  ServerMetrics metrics_;
+  DecisionRecorder recorder_;
   VerdictService service_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -348,8 +360,8 @@ permit "go" when { action.name == "go" }
 
   v1::DecideRequest request;
   request.mutable_subject()->set_id("ann");
-  auto& properties = *request.mutable_subject()->mutable_properties()
-                          ->mutable_fields();
+  auto& properties =
+      *request.mutable_subject()->mutable_properties()->mutable_fields();
   properties["roles"].mutable_string_set()->add_values("b");
   properties["roles"].mutable_string_set()->add_values("a");
   properties["path"].mutable_string_list()->add_values("z");
@@ -398,8 +410,8 @@ grpc::Status RunStream(v1::Verdict::Stub& stub,
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(30));
-  std::unique_ptr<grpc::ClientReaderWriter<v1::DecideRequest,
-                                           v1::DecideResponse>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<v1::DecideRequest, v1::DecideResponse>>
       stream = stub.DecideStream(&context);
   for (const v1::DecideRequest& request : requests) {
     if (!stream->Write(request)) break;
@@ -425,6 +437,40 @@ TEST_F(TodoServiceTest, StreamMatchesInteropEvaluation) {
         << "case " << i << ": " << cases[i].at("request").dump();
     EXPECT_EQ(responses[i].revision(), (*program_)->revision);
   }
+}
+
+TEST_F(TodoServiceTest, EachMethodReportsItsDecisions) {
+  v1::DecideRequest good;
+  good.mutable_action()->set_name("can_read_todos");
+  v1::DecideRequest bad = good;
+  (*bad.mutable_subject()->mutable_properties()->mutable_fields())["roles"]
+      .set_int_value(7);
+  v1::DecideResponse response;
+  ASSERT_TRUE(Decide(good, response).ok());
+  v1::BatchDecideRequest batch;
+  *batch.add_requests() = good;
+  *batch.add_requests() = bad;
+  *batch.add_requests() = good;
+  v1::BatchDecideResponse batch_response;
+  ASSERT_TRUE(BatchDecide(batch, batch_response).ok());
+  std::vector<v1::DecideResponse> responses;
+  ASSERT_TRUE(RunStream(server_->stub(), {good, good}, responses).ok());
+
+  absl::StatusOr<PromPage> page =
+      ParsePrometheusText(server_->metrics().Render());
+  ASSERT_TRUE(page.ok()) << page.status();
+  const auto decisions = [&](const std::string& api,
+                             const std::string& outcome) {
+    return page->Value("verdict_decisions_total",
+                       {{"api", api}, {"outcome", outcome}});
+  };
+  EXPECT_EQ(decisions("decide", "permit"), 1);
+  EXPECT_EQ(decisions("batch_decide", "permit"), 2);
+  EXPECT_EQ(decisions("batch_decide", "invalid"), 1);
+  EXPECT_EQ(decisions("decide_stream", "permit"), 2);
+  EXPECT_EQ(page->Value("verdict_decision_duration_seconds_count",
+                        {{"api", "batch_decide"}}),
+            3);
 }
 
 TEST_F(TodoServiceTest, StreamResponseMatchesDecide) {
@@ -481,8 +527,8 @@ TEST_F(TodoServiceTest, StreamFollowsPublication) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(30));
-  std::unique_ptr<grpc::ClientReaderWriter<v1::DecideRequest,
-                                           v1::DecideResponse>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<v1::DecideRequest, v1::DecideResponse>>
       stream = server_->stub().DecideStream(&context);
   v1::DecideResponse before;
   ASSERT_TRUE(stream->Write(request));
