@@ -4,6 +4,7 @@
 #include "server/decision_log.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -582,17 +583,37 @@ TEST(DecisionLogOpen, MissingDirectory) {
   EXPECT_THAT(log.status().message(), HasSubstr("create its directory"));
 }
 
+// Opens a log in a directory its user may not write to. Root may write to
+// any directory, so as root the open runs in a child process that has
+// switched to the user nobody (65534).
 TEST(DecisionLogOpen, DirectoryNotWritable) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes to read-only directories";
   TempDir dir;
   fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec);
   const std::string path = dir.File("decisions.log");
-  absl::StatusOr<std::unique_ptr<DecisionLog>> log =
-      DecisionLog::Open({.path = path});
-  ASSERT_FALSE(log.ok());
-  EXPECT_EQ(log.status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(log.status().message(), HasSubstr(path));
-  EXPECT_THAT(log.status().message(), HasSubstr("writable"));
+  const auto open_fails = [&path] {
+    absl::StatusOr<std::unique_ptr<DecisionLog>> log =
+        DecisionLog::Open({.path = path});
+    return !log.ok() &&
+           log.status().code() == absl::StatusCode::kPermissionDenied &&
+           log.status().message().find(path) != absl::string_view::npos &&
+           log.status().message().find("writable") != absl::string_view::npos;
+  };
+  if (::geteuid() != 0) {
+    EXPECT_TRUE(open_fails());
+    return;
+  }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const bool switched = ::setgid(65534) == 0 && ::setuid(65534) == 0;
+    ::_exit(!switched ? 2 : open_fails() ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1: Open did not fail with PERMISSION_DENIED naming " << path
+      << "; 2: could not switch to the user nobody";
 }
 
 TEST(DecisionLogOpen, PathIsDirectory) {
