@@ -3,6 +3,7 @@
 // every attribute type, hostile strings, masks, tokens, invalid requests
 // and shadow decisions.
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/absl_compat.h"
 #include "engine/evaluator.h"
 #include "engine/request.h"
@@ -37,6 +39,7 @@ schema subject {
 schema action { name: string }
 schema resource {
   type: string  owner: string  amount: decimal  net: cidr  tags: set<string>
+  zone.name: string  zone: string
 }
 schema context {
   ip: ip  token: string  tenant: string  tenant.region: string
@@ -214,7 +217,8 @@ struct GeneratedDecision {
     RequestBuilder builder(program, frame);
     if (generator.Chance(0.3)) {
       tokens.push_back(kToken);
-      if (generator.Chance(0.3)) tokens.push_back(generator.Chance(0.5) ? "2.5" : "10.1");
+      if (generator.Chance(0.3))
+        tokens.push_back(generator.Chance(0.5) ? "2.5" : "10.1");
     }
     for (const std::string& token : tokens) {
       builder.presentation().tokens.push_back(
@@ -222,7 +226,8 @@ struct GeneratedDecision {
     }
     // Each attribute is given with probability 0.85, so some policies error
     // on absent attributes and some obligations read absent ones.
-    for (uint32_t slot = 0; slot < program.slots.size() && status.ok(); ++slot) {
+    for (uint32_t slot = 0; slot < program.slots.size() && status.ok();
+         ++slot) {
       const SlotInfo& info = program.slots[slot];
       if (info.computed || !generator.Chance(0.85)) continue;
       status = SetAttribute(generator, builder, info);
@@ -266,14 +271,12 @@ struct GeneratedDecision {
         if (info.path == "action.name") {
           constexpr std::string_view kActions[] = {"read", "edit", "write",
                                                    "other"};
-          return builder.SetString(info.path,
-                                   kActions[generator.Below(4)]);
+          return builder.SetString(info.path, kActions[generator.Below(4)]);
         }
         return builder.SetString(info.path, generator.Text(tokens));
       case Type::kDecimal: {
-        constexpr std::string_view kDecimals[] = {"12.5", "-0.0001", "7",
-                                                  "922337203685477.5807",
-                                                  "2.5", "100.0001"};
+        constexpr std::string_view kDecimals[] = {
+            "12.5", "-0.0001", "7", "922337203685477.5807", "2.5", "100.0001"};
         return builder.SetString(info.path, kDecimals[generator.Below(6)]);
       }
       case Type::kIp: {
@@ -316,9 +319,9 @@ struct GeneratedDecision {
 
 // Exact paths and prefixes, of attributes the policies read and of others.
 constexpr std::string_view kMaskChoices[] = {
-    "subject.email", "context.",         "context.tenant", "resource",
-    "context.ip",    "request.headers.x_tenant", "subject", "subject.trail",
-    "nothing.here",
+    "subject.email", "context.",      "context.tenant",
+    "resource",      "context.ip",    "request.headers.x_tenant",
+    "subject",       "subject.trail", "nothing.here",
 };
 
 int64_t StartNanos(EventGenerator& generator) {
@@ -346,12 +349,18 @@ TEST(DecisionLogLineDifferential, MatchesJsonTreeFormatter) {
     int lines = 0;
   };
   Reached reached[] = {
-      {"\"error\":\""},          {"\"shadow\":{\"decision\""},
-      {"\"shadow\":{\"differs\""}, {"\"policy_set\":\"ops\""},
-      {"\"obligations\":[{"},    {"\"advice\":[{"},
-      {"\"errors\":[{"},         {"[masked]"},
-      {"\xef\xbf\xbd"},           {"\\u001f"},
-      {"\"context.tenant"},        {":null"},
+      {"\"error\":\""},
+      {"\"shadow\":{\"decision\""},
+      {"\"shadow\":{\"differs\""},
+      {"\"policy_set\":\"ops\""},
+      {"\"obligations\":[{"},
+      {"\"advice\":[{"},
+      {"\"errors\":[{"},
+      {"[masked]"},
+      {"\xef\xbf\xbd"},
+      {"\\u001f"},
+      {"\"context.tenant"},
+      {":null"},
   };
   for (int i = 0; i < kEvents; ++i) {
     GeneratedDecision decided(generator, *program);
@@ -370,8 +379,8 @@ TEST(DecisionLogLineDifferential, MatchesJsonTreeFormatter) {
       shadow = std::make_unique<ShadowDecision>(ShadowDecision{
           .program = *program,
           .frame = shadow_decided->frame,
-          .decision = shadow_decided->status.ok() ? &shadow_decided->decision
-                                                  : nullptr,
+          .decision =
+              shadow_decided->status.ok() ? &shadow_decided->decision : nullptr,
           .status = shadow_decided->status,
           .differs = generator.Chance(0.5)});
     }
@@ -381,8 +390,7 @@ TEST(DecisionLogLineDifferential, MatchesJsonTreeFormatter) {
         StartNanos(generator), generator.Int64());
     const std::string expected =
         testing::ReferenceFormatDecisionLine(event, shadow.get(), *masks);
-    const std::string actual =
-        FormatDecisionLine(event, shadow.get(), *masks);
+    const std::string actual = FormatDecisionLine(event, shadow.get(), *masks);
     ASSERT_EQ(actual, expected) << "event " << i;
     for (Reached& kind : reached) {
       if (expected.find(kind.text) != std::string::npos) ++kind.lines;
@@ -391,6 +399,43 @@ TEST(DecisionLogLineDifferential, MatchesJsonTreeFormatter) {
   for (const Reached& kind : reached) {
     EXPECT_GT(kind.lines, kEvents / 500) << "lines with " << kind.text;
   }
+}
+
+// Attribute paths where one is the parent of another, in every slot order.
+// The compiler sorts slots by path, so only a program built by hand has a
+// child before its parent, or a path without a dot.
+TEST(DecisionLogLineDifferential, InputWithParentAndChildPaths) {
+  std::vector<std::string> paths = {"a", "a.b", "a.b.c", "a.d", "x.y"};
+  std::sort(paths.begin(), paths.end());
+  do {
+    Program program;
+    program.revision = "r1";
+    for (const std::string& path : paths) {
+      program.slot_index[path] = static_cast<uint32_t>(program.slots.size());
+      program.slots.push_back(SlotInfo{
+          .path = path, .group = path.substr(0, 1), .type = Type::kString});
+    }
+    Frame frame;
+    frame.Reset(program);
+    RequestBuilder builder(program, frame);
+    for (const std::string& path : paths) {
+      ASSERT_TRUE(builder.SetString(path, absl::StrCat("v-", path)).ok());
+    }
+    const absl::Status invalid = absl::InvalidArgumentError("invalid");
+    const DecisionEvent event{.api = DecisionApi::kDecide,
+                              .program = program,
+                              .frame = frame,
+                              .decision = nullptr,
+                              .status = invalid,
+                              .start_nanos = 0,
+                              .duration_nanos = 0,
+                              .decode_again = DecodeNothing};
+    const absl::StatusOr<AttributeMasks> masks = AttributeMasks::Create({});
+    ASSERT_TRUE(masks.ok());
+    EXPECT_EQ(FormatDecisionLine(event, nullptr, *masks),
+              testing::ReferenceFormatDecisionLine(event, nullptr, *masks))
+        << absl::StrJoin(paths, " ");
+  } while (std::next_permutation(paths.begin(), paths.end()));
 }
 
 // Formats a line whose one string attribute is `text` with both formatters.
@@ -432,10 +477,10 @@ TEST(DecisionLogLineDifferential, EscapesEveryTwoByteString) {
 // every lead byte meets valid and invalid continuations and ends.
 TEST(DecisionLogLineDifferential, EscapesUtf8Boundaries) {
   const std::shared_ptr<const Program> program = SharedProgram();
-  constexpr unsigned char kBytes[] = {
-      0x00, 0x1f, 0x22, 0x41, 0x5c, 0x7f, 0x80, 0x8f, 0x90, 0x9f,
-      0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed,
-      0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff};
+  constexpr unsigned char kBytes[] = {0x00, 0x1f, 0x22, 0x41, 0x5c, 0x7f, 0x80,
+                                      0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1,
+                                      0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee,
+                                      0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff};
   for (unsigned char a : kBytes) {
     for (unsigned char b : kBytes) {
       for (unsigned char c : kBytes) {
