@@ -1,11 +1,10 @@
 #include "playground/playground_http.h"
 
-#include <algorithm>
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "compiler/dag_export.h"
