@@ -21,9 +21,9 @@ namespace verdict::server {
 // without counting as a difference.
 //
 // The shadow decision is made on the request's thread, after the enforced
-// one, with the request decoded again against the shadow program's schema;
-// it roughly doubles the server's CPU per decision. Nothing it decides
-// reaches the response. Each difference is logged as a WARNING with both
+// one, with the request decoded again against the shadow program's schema.
+// So each request costs a second decode and evaluation, but nothing the
+// shadow set decides reaches the response. Each difference is logged as a WARNING with both
 // outcomes, the API and the decision id, at most once every 10 s with a
 // count of the ones not logged; the decision log records every one.
 //
