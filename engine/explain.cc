@@ -245,8 +245,17 @@ std::string Summary(const Explanation& explanation) {
                         "), so no policy was evaluated");
   }
   std::string forbids = Quoted(explanation.applied, PolicyEffect::kForbid);
-  if (!forbids.empty()) return absl::StrCat("DENY: forbid ", forbids, " applied");
   std::string errored = Quoted(explanation.errored, PolicyEffect::kForbid);
+  // A permit-overrides or first-applicable policy set can permit although a
+  // forbid applied or errored.
+  if (explanation.permit && !(forbids.empty() && errored.empty())) {
+    return absl::StrCat("PERMIT: permit ",
+                        Quoted(explanation.applied, PolicyEffect::kPermit),
+                        " applied, and the combining algorithm of its policy "
+                        "set overrides forbid ",
+                        forbids.empty() ? errored : forbids);
+  }
+  if (!forbids.empty()) return absl::StrCat("DENY: forbid ", forbids, " applied");
   if (!errored.empty()) {
     return absl::StrCat("DENY: forbid ", errored,
                         " could not be evaluated, and a forbid that cannot "
