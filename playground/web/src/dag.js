@@ -29,8 +29,29 @@ export function markPath(path) {
   const marked = new Set(path ? [...path.nodes, ...path.edges] : []);
   const root = container();
   root.classList.toggle('has-path', marked.size > 0);
+  let leaf = null;
   for (const group of root.querySelectorAll('g.node, g.edge')) {
     const title = group.querySelector('title');
-    group.classList.toggle('on-path', title !== null && marked.has(title.textContent));
+    const onPath = title !== null && marked.has(title.textContent);
+    group.classList.toggle('on-path', onPath);
+    if (onPath && path && title.textContent === path.nodes[path.nodes.length - 1]) {
+      leaf = group;
+    }
   }
+  if (leaf !== null) centerInPane(leaf);
+}
+
+// Scrolls the DAG pane, and only it, so that `element` is in its middle: a
+// large DAG is wider and taller than the pane, and the walk's leaf is where
+// the decision was made.
+function centerInPane(element) {
+  const pane = container().closest('section');
+  const target = element.getBoundingClientRect();
+  const view = pane.getBoundingClientRect();
+  pane.scrollTop += target.top + target.height / 2 - (view.top + view.height / 2);
+  pane.scrollLeft += target.left + target.width / 2 - (view.left + view.width / 2);
+}
+
+export function setFit(fit) {
+  container().classList.toggle('fit', fit);
 }

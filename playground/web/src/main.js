@@ -9,12 +9,15 @@ import { json } from '@codemirror/lang-json';
 import { lintGutter, setDiagnostics } from '@codemirror/lint';
 
 import { get, post } from './api.js';
-import { markPath, showMessage, showSvg } from './dag.js';
+import { markPath, setFit, showMessage, showSvg } from './dag.js';
 import { verdictLanguage } from './verdict_language.js';
 import './style.css';
 
 // Milliseconds of quiet typing before the page sends the next request.
 const DEBOUNCE_MS = 250;
+
+// DAGs with at most this many nodes are shrunk to fit the pane at first.
+const FIT_MAX_NODES = 40;
 
 const REQUEST_TEMPLATE = `{
   "subject": {"type": "user", "id": "alice"},
@@ -31,6 +34,7 @@ const page = {
   compiled: false,      // whether the last compile succeeded
   compiledFiles: null,  // the files of the last successful compile
   revision: null,       // of the last successful compile
+  nodeCount: 0,         // DAG nodes of the last successful compile
   drawnRevision: null,  // of the DAG on the page
   path: null,           // walk of the last decision
   compileSequence: 0,   // drops responses that a later edit made stale
@@ -192,6 +196,7 @@ async function compile() {
   page.revision = result.revision;
   page.compiledFiles = files;
   const stats = result.stats;
+  page.nodeCount = stats.nodes;
   setStatus(`compiled: ${stats.policies} policies, ${stats.nodes} DAG nodes, ` +
             `revision ${result.revision}`, 'ok');
   await drawDag();
@@ -275,6 +280,12 @@ async function drawDag() {
   try {
     const result = await post('/api/dag', { files: page.compiledFiles });
     showSvg(result.svg);
+    // A small DAG is drawn whole, shrunk to the pane. A larger one keeps
+    // its size so that its labels stay readable, and the pane scrolls to
+    // the walk.
+    const fit = page.nodeCount <= FIT_MAX_NODES;
+    setFit(fit);
+    $('dag-fit').checked = fit;
     page.drawnRevision = result.revision;
     markPath(page.path);
   } catch (error) {
@@ -363,6 +374,7 @@ function renderExamples(names) {
 
 async function start() {
   $('run-tests').addEventListener('click', runTests);
+  $('dag-fit').addEventListener('change', (event) => setFit(event.target.checked));
   try {
     const workspace = await get('/api/workspace');
     renderExamples(workspace.examples);
