@@ -33,23 +33,24 @@ bool IsLoopback(const std::string& address) {
 }
 
 // Reads the workspace the page opens with: the directories given, or the
-// bundled quickstart example. Returns false after printing the error.
-bool InitialWorkspace(const ParsedArgs& parsed,
-                      playground::PlaygroundOptions& options) {
+// bundled quickstart example. Returns the exit code after printing the
+// error, or 0.
+int InitialWorkspace(const ParsedArgs& parsed,
+                     playground::PlaygroundOptions& options) {
   if (!parsed.Has("policies")) {
     if (parsed.Has("data") || parsed.Has("cases")) {
       std::cerr << "verdict playground: --data and --cases need --policies\n";
-      return false;
+      return 2;
     }
     absl::StatusOr<playground::Workspace> example =
         playground::ExampleWorkspace(kDefaultExample);
     if (!example.ok()) {
       std::cerr << "verdict playground: " << example.status().message() << "\n";
-      return false;
+      return 1;
     }
     options.initial = *std::move(example);
     options.initial_name = kDefaultExample;
-    return true;
+    return 0;
   }
   absl::StatusOr<playground::Workspace> workspace = playground::ReadWorkspace(
       parsed.Get("policies"), parsed.Get("data"), parsed.Get("cases"),
@@ -57,11 +58,11 @@ bool InitialWorkspace(const ParsedArgs& parsed,
   if (!workspace.ok()) {
     std::cerr << "verdict playground: " << workspace.status().message()
               << "\n";
-    return false;
+    return 1;
   }
   options.initial = *std::move(workspace);
   options.initial_name = parsed.Get("policies");
-  return true;
+  return 0;
 }
 
 // Waits for SIGINT or SIGTERM on `signals`.
@@ -120,7 +121,7 @@ int RunPlayground(const std::vector<std::string>& args) {
     return 1;
   }
   playground::PlaygroundOptions options;
-  if (!InitialWorkspace(*parsed, options)) return 2;
+  if (int code = InitialWorkspace(*parsed, options); code != 0) return code;
 
   // Signals are blocked before the server starts its threads, which
   // inherit the mask, so that SIGTERM reaches the channel.
