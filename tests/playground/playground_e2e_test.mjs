@@ -161,12 +161,9 @@ async function main() {
   let browser;
   let failure = null;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Chromium's sandbox needs user namespaces, which CI containers
-      // running as root lack; the page is our own, on loopback.
-      args: ['--no-sandbox'],
-    });
+    // Playwright starts Chromium without its sandbox unless asked
+    // (chromiumSandbox), which also suits containers that run as root.
+    browser = await chromium.launch({ executablePath: CHROMIUM });
     const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
     page.on('pageerror', (error) => { failure = failure || error; });
