@@ -133,6 +133,13 @@ int RunPlayground(const std::vector<std::string>& args) {
   }
   server::HttpOptions http_options;
   http_options.listen_address = parsed->Get("listen", kDefaultListen);
+  const bool loopback = IsLoopback(http_options.listen_address);
+  const std::string host = http_options.listen_address.substr(
+      0, http_options.listen_address.rfind(':'));
+  // Behind a loopback address only requests for a loopback name are
+  // served, which defeats DNS rebinding. An operator who chose another
+  // address reaches the page by names this process cannot know.
+  if (loopback) options.allowed_hosts = playground::LoopbackHosts(host);
   playground::Playground playground(std::move(options));
   server::HttpServer http(http_options);
   playground.Register(http);
@@ -140,7 +147,7 @@ int RunPlayground(const std::vector<std::string>& args) {
     server::LogError(absl::StrCat("playground: ", status.message()));
     return 1;
   }
-  if (!IsLoopback(http_options.listen_address)) {
+  if (!loopback) {
     server::LogWarning(absl::StrCat(
         "playground: listening on ", http_options.listen_address,
         ", which is not a loopback address: anyone who can reach it can "
@@ -154,8 +161,6 @@ int RunPlayground(const std::vector<std::string>& args) {
       return 1;
     }
   }
-  const std::string host = http_options.listen_address.substr(
-      0, http_options.listen_address.rfind(':'));
   server::LogInfo(absl::StrCat("playground: serving http://", host, ":",
                                http.port(), "/ ; stop with Ctrl-C"));
   WaitForStop(**signals);

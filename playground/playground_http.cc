@@ -1,5 +1,6 @@
 #include "playground/playground_http.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -209,29 +210,70 @@ std::string PageNotBuiltHtml() {
       "docs/playground.md.</p>\n");
 }
 
+std::vector<std::string> LoopbackHosts(const std::string& listen_host) {
+  std::vector<std::string> hosts = {"127.0.0.1", "localhost", "::1", "[::1]"};
+  if (std::find(hosts.begin(), hosts.end(), listen_host) == hosts.end()) {
+    hosts.push_back(listen_host);
+  }
+  return hosts;
+}
+
 Playground::Playground(PlaygroundOptions options)
     : options_(std::move(options)) {}
 
+std::optional<server::JsonResponse> Playground::RejectForeign(
+    const httplib::Request& request) const {
+  if (!options_.allowed_hosts.empty()) {
+    std::string host = request.get_header_value("Host");
+    // Strips the port: "127.0.0.1:8182", "[::1]:8182", "localhost".
+    const size_t colon = host.rfind(':');
+    if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
+      host.resize(colon);
+    }
+    if (std::find(options_.allowed_hosts.begin(), options_.allowed_hosts.end(),
+                  host) == options_.allowed_hosts.end()) {
+      return ErrorResponse(
+          403, absl::StrCat("Host \"", host.substr(0, 100),
+                            "\" is not an address of this playground; open "
+                            "the page at the address the server logged"));
+    }
+  }
+  if (request.method == "POST" &&
+      request.get_header_value("Content-Type").find("application/json") ==
+          std::string::npos) {
+    return ErrorResponse(415, "send the body as Content-Type: application/json");
+  }
+  return std::nullopt;
+}
+
 void Playground::Register(server::HttpServer& server) {
+  auto serve = [this](std::string_view bytes, std::string_view content_type) {
+    return [this, bytes, content_type](const httplib::Request& request,
+                                       httplib::Response& response) {
+      if (std::optional<JsonResponse> rejected = RejectForeign(request)) {
+        response.status = rejected->status;
+        response.set_content(rejected->body.dump(), "application/json");
+        return;
+      }
+      ServeBytes(response, bytes, content_type);
+    };
+  };
   std::span<const EmbeddedFile> page = PageFiles();
   if (page.empty()) {
-    server.RouteRaw("GET", "/",
-                    [](const httplib::Request&, httplib::Response& response) {
-                      ServeBytes(response, PageNotBuiltHtml(),
-                                 ContentType(".html"));
-                    });
+    static const std::string not_built = PageNotBuiltHtml();
+    server.RouteRaw("GET", "/", serve(not_built, ContentType(".html")));
   }
   for (const EmbeddedFile& file : page) {
     std::string route =
         file.path == "index.html" ? "/" : absl::StrCat("/", ToAbsl(file.path));
-    server.RouteRaw("GET", route,
-                    [&file](const httplib::Request&, httplib::Response& response) {
-                      ServeBytes(response, file.bytes, ContentType(file.path));
-                    });
+    server.RouteRaw("GET", route, serve(file.bytes, ContentType(file.path)));
   }
   auto route = [&](const char* method, const char* path,
                    JsonResponse (Playground::*handler)(const httplib::Request&)) {
     server.Route(method, path, [this, handler](const httplib::Request& request) {
+      if (std::optional<JsonResponse> rejected = RejectForeign(request)) {
+        return *rejected;
+      }
       return (this->*handler)(request);
     });
   };

@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -48,7 +49,16 @@ struct PlaygroundOptions {
   absl::Duration draw_timeout = absl::Seconds(20);
   // Compiled workspaces kept for the calls that follow a compile.
   size_t cache_entries = 4;
+  // Host header values (without the port) that requests may carry; empty
+  // accepts any. A web page on another site can make the browser send
+  // requests to a loopback port, and with DNS rebinding read the answers,
+  // but it cannot make the browser send one of these names.
+  std::vector<std::string> allowed_hosts;
 };
+
+// The Host names of a loopback listener: 127.0.0.1, localhost, ::1 and
+// [::1], plus `listen_host` itself.
+std::vector<std::string> LoopbackHosts(const std::string& listen_host);
 
 // The playground's routes. Register them on a server before it starts. The
 // Playground must outlive the server. Thread-safe: handlers run
@@ -96,6 +106,12 @@ class Playground {
   server::JsonResponse HandleExplain(const httplib::Request& request);
   server::JsonResponse HandleDag(const httplib::Request& request);
   server::JsonResponse HandleTest(const httplib::Request& request);
+  // Returns 403 for a Host header not in PlaygroundOptions::allowed_hosts
+  // and 415 for a POST whose body is not declared as JSON, which a page on
+  // another site can send only after a CORS preflight that this server
+  // never allows. Returns nothing for an acceptable request.
+  std::optional<server::JsonResponse> RejectForeign(
+      const httplib::Request& request) const;
   // Decides the body's request, and explains it too when `explain` is set.
   server::JsonResponse Decide(const httplib::Request& request, bool explain);
 

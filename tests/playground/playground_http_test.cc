@@ -319,6 +319,45 @@ TEST_F(PlaygroundHttpTest, PageIsServedWithContentSecurityPolicy) {
   }
 }
 
+TEST_F(PlaygroundHttpTest, PostWithoutJsonContentTypeIs415) {
+  httplib::Result result = client_->Post(
+      "/api/compile", Json{{"files", Quickstart()}}.dump(), "text/plain");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 415);
+}
+
+TEST(PlaygroundHosts, ForeignHostIs403) {
+  PlaygroundOptions options;
+  options.initial = Quickstart();
+  options.allowed_hosts = LoopbackHosts("127.0.0.1");
+  Playground playground(std::move(options));
+  server::HttpOptions http;
+  http.listen_address = "127.0.0.1:0";
+  server::HttpServer server(http);
+  playground.Register(server);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("127.0.0.1", server.port());
+
+  httplib::Result own = client.Get("/api/workspace");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200);
+
+  // A page of another site whose name resolves to 127.0.0.1.
+  httplib::Result rebound =
+      client.Get("/api/workspace", {{"Host", "attacker.example:8182"}});
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 403);
+  EXPECT_EQ(rebound->body.find("docs.verdict"), std::string::npos);
+  httplib::Result page = client.Get("/", {{"Host", "attacker.example"}});
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 403);
+
+  httplib::Result ipv6 = client.Get("/api/workspace", {{"Host", "[::1]:8182"}});
+  ASSERT_TRUE(ipv6);
+  EXPECT_EQ(ipv6->status, 200);
+  server.Stop();
+}
+
 TEST(ParseDiagnostics, ReadsPositionWidthAndFileErrors) {
   std::vector<PlaygroundDiagnostic> diagnostics = ParseDiagnostics(
       "/tmp/x/policies/a.verdict:3:7: error: unknown attribute a.b\n"
