@@ -238,10 +238,13 @@ std::optional<server::JsonResponse> Playground::RejectForeign(
                             "the page at the address the server logged"));
     }
   }
+  const std::string content_type = request.get_header_value("Content-Type");
   if (request.method == "POST" &&
-      request.get_header_value("Content-Type").find("application/json") ==
-          std::string::npos) {
-    return ErrorResponse(415, "send the body as Content-Type: application/json");
+      content_type.find("application/json") == std::string::npos) {
+    return ErrorResponse(
+        415, absl::StrCat("the body has Content-Type \"",
+                          content_type.substr(0, 100),
+                          "\"; send it as application/json"));
   }
   return std::nullopt;
 }
