@@ -291,6 +291,10 @@ absl::StatusOr<WorkspaceCompilation> CompileWorkspace(
   bool has_data = false;
   std::error_code error;
   fs::create_directories(policies, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat(
+        "cannot create ", policies.string(), ": ", error.message()));
+  }
   for (const auto& [path, text] : workspace) {
     if (!path.starts_with("policies/") && !path.starts_with("data/")) continue;
     has_data |= path.starts_with("data/");
