@@ -270,21 +270,25 @@ absl::Status RequestBuilder::SetStrings(
                      "; send at most ", kMaxRequestElements,
                      " elements, or keep large collections in entity data"));
   }
+  // Every element is checked before the slot changes, so a rejected value
+  // leaves the slot as it was: whoever reads the frame of an invalid
+  // request (the decision log) never sees a half-set value.
+  const bool is_list = program_.slots[slot].type == Type::kStringList;
+  for (std::string_view value : values) {
+    if (value.size() > kMaxRequestStringBytes) {
+      return StringTooLong(path, "element ", value);
+    }
+    if (is_list && value.find(kListSeparator) != std::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "request attribute ", ToAbsl(path), ": element ", Excerpt(value),
+          " contains the byte 0x1F, which list elements may not contain"));
+    }
+  }
   SlotValue& out = frame_.slots_[slot];
   out = SlotValue{};
   out.present = true;
   out.given = true;
-  if (program_.slots[slot].type == Type::kStringList) {
-    for (std::string_view value : values) {
-      if (value.size() > kMaxRequestStringBytes) {
-        return StringTooLong(path, "element ", value);
-      }
-      if (value.find(kListSeparator) != std::string_view::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "request attribute ", ToAbsl(path), ": element ", Excerpt(value),
-            " contains the byte 0x1F, which list elements may not contain"));
-      }
-    }
+  if (is_list) {
     std::string& joined = frame_.scratch_text_;
     joined.clear();
     for (std::string_view value : values) {
@@ -296,9 +300,6 @@ absl::Status RequestBuilder::SetStrings(
   }
   out.set_begin = static_cast<uint32_t>(frame_.set_pool_.size());
   for (std::string_view value : values) {
-    if (value.size() > kMaxRequestStringBytes) {
-      return StringTooLong(path, "element ", value);
-    }
     frame_.set_pool_.push_back(frame_.Intern(value));
   }
   auto begin = frame_.set_pool_.begin() + out.set_begin;

@@ -161,6 +161,30 @@ TEST_F(RequestLimits, ListElementBytes) {
               HasSubstr("request attribute subject.trail: element string"));
 }
 
+// A rejected element leaves its attribute absent, so that reading the
+// frame of the invalid request (as the decision log does) sees no
+// half-set value.
+TEST_F(RequestLimits, RejectedElementsLeaveSlotAbsent) {
+  const std::string long_element(kMaxRequestStringBytes + 1, 'x');
+  const struct {
+    const char* path;
+    std::vector<std::string_view> elements;
+  } cases[] = {
+      {"subject.trail", {"home", "a\x1f" "b"}},
+      {"subject.trail", {"home", long_element}},
+      {"subject.roles", {"admin", long_element}},
+  };
+  for (const auto& [path, elements] : cases) {
+    SCOPED_TRACE(path);
+    frame_.Reset(*program_);
+    RequestBuilder builder(*program_, frame_);
+    ASSERT_FALSE(builder.SetStrings(path, elements).ok());
+    const uint32_t slot = program_->FindSlot(path);
+    ASSERT_NE(slot, kNoSlot);
+    EXPECT_FALSE(frame_.slot(slot).present);
+  }
+}
+
 // The builder enforces the budgets for every wire format, not only JSON.
 TEST_F(RequestLimits, BuilderElements) {
   frame_.Reset(*program_);

@@ -291,15 +291,9 @@ struct GeneratedDecision {
       }
       case Type::kStringSet:
       case Type::kStringList: {
+        // A list element with kListSeparator (0x1F) is rejected, which
+        // leaves the attribute absent in the invalid request's frame.
         std::vector<std::string> texts = generator.Texts(tokens);
-        // NOTE: a list element with kListSeparator (0x1F) is invalid, but
-        // SetStrings rejects it after marking the slot present without a
-        // value, and formatting that partly filled frame reads past the
-        // frame's symbols. Until SetStrings checks first, lists leave 0x1F
-        // out.
-        if (info.type == Type::kStringList) {
-          for (std::string& text : texts) std::erase(text, kListSeparator);
-        }
         if (info.path == "subject.roles" && generator.Chance(0.5)) {
           texts.push_back("ops");
         }
