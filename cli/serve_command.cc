@@ -194,6 +194,11 @@ absl::Status ParseDecisionLog(const ParsedArgs& parsed,
                               server::ServerOptions& options) {
   server::DecisionLogOptions& log = options.decision_log;
   log.path = parsed.Get("decision-log");
+  if (parsed.Has("decision-log") && log.path.empty()) {
+    return absl::InvalidArgumentError(
+        "--decision-log needs a file path; leave the flag out to turn the "
+        "decision log off");
+  }
   if (log.path.empty()) {
     for (const char* name : {"decision-log-max-mib", "decision-log-files",
                              "decision-log-queue", "decision-log-mask"}) {
@@ -233,6 +238,36 @@ absl::Status ParseDecisionLog(const ParsedArgs& parsed,
   return absl::OkStatus();
 }
 
+// Checks that option `name`, when given, is HOST:PORT: a host name, an
+// IPv4 address or a bracketed IPv6 address, and a port from 0 to 65535.
+// The server would otherwise find a malformed address only after compiling
+// the policies, or, for gRPC, listen on a port it did not report.
+absl::Status CheckListenAddress(const ParsedArgs& parsed,
+                                const std::string& name) {
+  if (!parsed.Has(name)) return absl::OkStatus();
+  const std::string address = parsed.Get(name);
+  const size_t colon = address.rfind(':');
+  const std::string host =
+      colon == std::string::npos ? "" : address.substr(0, colon);
+  const std::string port =
+      colon == std::string::npos ? "" : address.substr(colon + 1);
+  int port_number = -1;
+  const bool host_ok =
+      !host.empty() &&
+      (host.front() == '[' ? host.back() == ']' && host.size() > 2
+                           : host.find(':') == std::string::npos);
+  const bool port_ok =
+      !port.empty() &&
+      port.find_first_not_of("0123456789") == std::string::npos &&
+      absl::SimpleAtoi(port, &port_number) && port_number <= 65535;
+  if (host_ok && port_ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid --", name, " '", address,
+      "'; expected HOST:PORT with a port from 0 to 65535, such as "
+      "127.0.0.1:8181, [::1]:8181 or 0.0.0.0:8181 (port 0 lets the OS "
+      "choose)"));
+}
+
 }  // namespace
 
 int RunServe(const std::vector<std::string>& args) {
@@ -260,8 +295,8 @@ int RunServe(const std::vector<std::string>& args) {
   options.port_file = parsed->Get("port-file");
   options.http.listen_address = parsed->Get("http-listen");
   options.http.port_file = parsed->Get("http-port-file");
-  if (options.http.listen_address.empty() && (parsed->Has("http-port-file") ||
-                                              parsed->Has("http-threads"))) {
+  if (options.http.listen_address.empty() &&
+      (parsed->Has("http-port-file") || parsed->Has("http-threads"))) {
     std::cerr << "verdict serve: --http-port-file and --http-threads need "
                  "--http-listen HOST:PORT, which turns the HTTP API on\n";
     return 2;
@@ -273,6 +308,12 @@ int RunServe(const std::vector<std::string>& args) {
     std::cerr << "verdict serve: --metrics-port-file needs --metrics-listen "
                  "HOST:PORT, which turns the metrics listener on\n";
     return 2;
+  }
+  for (const char* name : {"listen", "http-listen", "metrics-listen"}) {
+    if (absl::Status s = CheckListenAddress(*parsed, name); !s.ok()) {
+      std::cerr << "verdict serve: " << s.message() << "\n";
+      return 2;
+    }
   }
   if (absl::Status s = ParseLimits(*parsed, options); !s.ok()) {
     std::cerr << "verdict serve: " << s.message() << "\n";

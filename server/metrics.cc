@@ -178,8 +178,8 @@ void ServerMetrics::RecordDecision(const DecisionEvent& event) {
 }
 
 void ServerMetrics::RecordRejectedRequest(DecisionApi api) {
-  Add(ThreadShard().decisions[static_cast<size_t>(api)][static_cast<size_t>(
-      DecisionOutcome::kInvalid)]);
+  Add(ThreadShard().decisions[static_cast<size_t>(api)]
+                             [static_cast<size_t>(DecisionOutcome::kInvalid)]);
 }
 
 void ServerMetrics::RecordShadow(const DecisionEvent& event,
@@ -192,7 +192,11 @@ void ServerMetrics::RecordShadow(const DecisionEvent& event,
                            [static_cast<size_t>(shadow.outcome())]);
 }
 
-void ServerMetrics::RecordReload(bool ok) {
+void ServerMetrics::RecordReload(bool ok, bool shadow_set) {
+  if (shadow_set) {
+    Add(ok ? shadow_reloads_ok_ : shadow_reloads_rejected_);
+    return;
+  }
   if (!ok) {
     Add(reloads_rejected_);
     return;
@@ -345,6 +349,13 @@ std::string ServerMetrics::Render() const {
   if (shadow_store_ != nullptr) {
     AppendRevision(out, "verdict_shadow_policy_revision_info",
                    "The revision of the shadow policy set.", *shadow_store_);
+    AppendHeader(out, "verdict_shadow_policy_reloads_total", "counter",
+                 "Shadow policy set loads, the initial one included, by "
+                 "result: ok or rejected (its previous revision stays).");
+    absl::StrAppend(&out, "verdict_shadow_policy_reloads_total{result=\"ok\"} ",
+                    Read(shadow_reloads_ok_), "\n",
+                    "verdict_shadow_policy_reloads_total{result=\"rejected\"} ",
+                    Read(shadow_reloads_rejected_), "\n");
   }
 
   if (log_written_ && log_dropped_) {

@@ -143,8 +143,9 @@ class ServerMetrics {
   void RecordShadow(const DecisionEvent& event, const ShadowDecision& shadow);
   // Counts a policy reload attempt, the initial load included, and whether
   // it was published or rejected. A reload that finds the revision already
-  // served counts as published.
-  void RecordReload(bool ok);
+  // served counts as published. `shadow_set` counts a load of the shadow
+  // policy set instead, under verdict_shadow_policy_reloads_total.
+  void RecordReload(bool ok, bool shadow_set = false);
 
   // Renders every metric in the Prometheus text exposition format 0.0.4.
   // Costs a pass over every shard and a call of each hook.
@@ -189,6 +190,8 @@ class ServerMetrics {
   std::atomic<int64_t> reloads_rejected_{0};
   // Unix time of the last reload that succeeded, in nanoseconds; 0 before.
   std::atomic<int64_t> last_reload_ok_unix_nanos_{0};
+  std::atomic<int64_t> shadow_reloads_ok_{0};
+  std::atomic<int64_t> shadow_reloads_rejected_{0};
 };
 
 // Registers GET /metrics on `http`, rendering `metrics`. Call before

@@ -48,7 +48,7 @@ PolicyLoader::PolicyLoader(std::string policy_dir, std::string data_dir,
 
 absl::StatusOr<std::string> PolicyLoader::Load() {
   absl::StatusOr<std::string> revision = CompileAndPublish();
-  if (metrics_ != nullptr) metrics_->RecordReload(revision.ok());
+  if (metrics_ != nullptr) metrics_->RecordReload(revision.ok(), shadow_set_);
   return revision;
 }
 
@@ -59,10 +59,15 @@ absl::StatusOr<std::string> PolicyLoader::CompileAndPublish() {
 
   compiler::Compilation& compilation = *compiled;
   if (compilation.program == nullptr || compilation.error_count > 0) {
+    // Before the first publication the server is starting, so no running
+    // server would reload a fix.
+    const bool serving = store_.Current() != nullptr;
     return Reject(
         absl::FailedPreconditionError(absl::StrCat(
             "the policy set in ", policy_dir_, " has ", compilation.error_count,
-            " errors; fix them and save again or send SIGHUP")),
+            compilation.error_count == 1 ? " error" : " errors",
+            serving ? "; fix the files and save them again, or send SIGHUP"
+                    : "; fix the files and start the server again")),
         compilation.diagnostics);
   }
   LogDiagnostics(LogLevel::kWarning, log_prefix_, compilation.diagnostics);

@@ -36,8 +36,12 @@ class PolicyLoader {
   absl::StatusOr<std::string> Load();
 
   // Counts every Load() in `metrics`, which must outlive the loader; null,
-  // the default, counts nothing.
-  void set_metrics(ServerMetrics* metrics) { metrics_ = metrics; }
+  // the default, counts nothing. `shadow_set` counts the loads as those of
+  // the shadow policy set.
+  void set_metrics(ServerMetrics* metrics, bool shadow_set = false) {
+    metrics_ = metrics;
+    shadow_set_ = shadow_set;
+  }
 
   const std::string& policy_dir() const { return policy_dir_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -54,6 +58,7 @@ class PolicyLoader {
   const compiler::CompileOptions options_;
   const std::string log_prefix_;
   ServerMetrics* metrics_ = nullptr;
+  bool shadow_set_ = false;
 };
 
 }  // namespace verdict::server

@@ -287,6 +287,7 @@ absl::Status RunServer(const ServerOptions& options) {
     shadow_loader.emplace(options.shadow_policy_dir, options.data_dir,
                           shadow_store, compiler::CompileOptions{},
                           "shadow policy set: ");
+    shadow_loader->set_metrics(&metrics, /*shadow_set=*/true);
     if (absl::StatusOr<std::string> loaded = shadow_loader->Load();
         !loaded.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(

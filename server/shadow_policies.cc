@@ -31,13 +31,13 @@ ThreadState& LocalState() {
   return state;
 }
 
-// "permit (permit:p1)", "deny (forbid:p2, default_deny)" or
-// "invalid (<decoder error>)".
+// "permit (permit:p1)", "deny (forbid:p2, default_deny)" or "invalid".
+// The decoder's message is left out because it quotes the rejected value,
+// and this server log must not contain request contents.
 std::string DescribeOutcome(const Program& program, const Frame& frame,
-                            const Decision* decision,
-                            const absl::Status& status) {
+                            const Decision* decision) {
   if (decision == nullptr) {
-    return absl::StrCat("invalid (", status.message(), ")");
+    return "invalid (the request does not match this policy set's schema)";
   }
   const std::vector<std::string> reasons =
       DecisionReasons(program, frame, *decision);
@@ -101,11 +101,9 @@ void ShadowPolicies::LogDifference(const DecisionEvent& event,
   LogWarning(absl::StrCat(
       "shadow policy set differs: ", ToAbsl(DecisionApiName(event.api)),
       " decision ", decision_id, " enforced revision ", event.program.revision,
-      " decided ",
-      DescribeOutcome(event.program, event.frame, event.decision, event.status),
+      " decided ", DescribeOutcome(event.program, event.frame, event.decision),
       ", shadow revision ", shadow.program.revision, " decided ",
-      DescribeOutcome(shadow.program, shadow.frame, shadow.decision,
-                      shadow.status),
+      DescribeOutcome(shadow.program, shadow.frame, shadow.decision),
       unlogged > 0 ? absl::StrCat("; ", unlogged,
                                   " more differences since the last such line")
                    : std::string()));

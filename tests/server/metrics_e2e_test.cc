@@ -341,6 +341,8 @@ TEST_F(MetricsE2eTest, ShadowDifferencesAreCountedAndLogged) {
                .Value("verdict_decision_log_written_total") == 2;
   })) << serve.Log();
   const PromPage page = Scrape(serve.metrics_port());
+  EXPECT_EQ(
+      page.Value("verdict_shadow_policy_reloads_total", {{"result", "ok"}}), 1);
   EXPECT_EQ(page.Value("verdict_shadow_decisions_total", api), 2);
   EXPECT_EQ(page.Value("verdict_shadow_differences_total", api), 1);
   EXPECT_EQ(page.Value("verdict_shadow_outcomes_total",

@@ -385,6 +385,9 @@ TEST_F(ServeE2eTest, BrokenInitialPoliciesExitOne) {
   EXPECT_FALSE(fs::exists(PortFile()));
   EXPECT_NE(ServerLog().find("broken.verdict"), std::string::npos)
       << ServerLog();
+  EXPECT_NE(ServerLog().find("fix the files and start the server again"),
+            std::string::npos)
+      << ServerLog();
 }
 
 TEST_F(ServeE2eTest, InvalidMaxInFlightExitsTwo) {
@@ -393,6 +396,19 @@ TEST_F(ServeE2eTest, InvalidMaxInFlightExitsTwo) {
   EXPECT_FALSE(fs::exists(PortFile()));
   EXPECT_NE(ServerLog().find("invalid --max-in-flight '0'"), std::string::npos)
       << ServerLog();
+}
+
+TEST_F(ServeE2eTest, MalformedListenAddressExitsTwo) {
+  for (const char* address : {"127.0.0.1", "127.0.0.1:65536", ":8181",
+                              "::1:8181", "127.0.0.1:http"}) {
+    SCOPED_TRACE(address);
+    StartServer({"--metrics-listen", address});
+    EXPECT_EQ(server_->WaitForExit(kStartTimeout), 2) << ServerLog();
+    EXPECT_NE(ServerLog().find(
+                  absl::StrCat("invalid --metrics-listen '", address, "'")),
+              std::string::npos)
+        << ServerLog();
+  }
 }
 
 TEST_F(ServeE2eTest, LimitFlagsApply) {
