@@ -208,6 +208,22 @@ void HttpServer::HandleError(const httplib::Request& request,
               response);
     return;
   }
+  // cpp-httplib 0.11 parses a form-encoded body itself and rejects one
+  // over CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH with 413, whatever
+  // max_body_bytes allows. curl -d sends that content type.
+  if (response.status == 413 &&
+      request.get_header_value("Content-Type")
+              .rfind("application/x-www-form-urlencoded", 0) == 0) {
+    WriteJson(
+        request,
+        ErrorResponse(
+            413, absl::StrCat("a form-encoded request body is limited to ",
+                              CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH,
+                              " bytes; send the JSON body with Content-Type: "
+                              "application/json")),
+        response);
+    return;
+  }
   if (response.status == 413) {
     WriteJson(request,
               ErrorResponse(413, absl::StrCat("request body exceeds the limit "
