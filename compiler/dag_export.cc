@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "engine/absl_compat.h"
+#include "engine/evaluator.h"
 #include "nlohmann/json.hpp"
 
 namespace verdict::compiler {
@@ -135,6 +136,22 @@ LeafSummary SummarizeLeaf(const Program& program, const Leaf& leaf) {
   }
   LeafSummary summary;
   summary.permit = forbids.empty() && !forbid_errored && !permits.empty();
+  if (program.has_policy_sets) {
+    // The sets' combining algorithms decide, so a permit can override a
+    // forbid (permit-overrides) or come before one (first-applicable).
+    const auto policies = program.leaf_policies.begin();
+    std::vector<uint32_t> applying(
+        policies + leaf.permits_begin,
+        policies + leaf.permits_begin + leaf.permits_count);
+    applying.insert(applying.end(), policies + leaf.forbids_begin,
+                    policies + leaf.forbids_begin + leaf.forbids_count);
+    std::vector<uint32_t> errored;
+    for (uint32_t i = leaf.errors_begin;
+         i < leaf.errors_begin + leaf.errors_count; ++i) {
+      errored.push_back(program.leaf_errors[i].policy);
+    }
+    summary.permit = PolicySetsPermit(program, applying, errored);
+  }
   if (!permits.empty()) summary.lines.push_back("permit: " + IdList(permits));
   if (!forbids.empty()) summary.lines.push_back("forbid: " + IdList(forbids));
   if (!errors.empty()) summary.lines.push_back("error: " + IdList(errors));

@@ -237,6 +237,21 @@ void CombineAllSets(const Program& program, Frame& frame) {
   }
 }
 
+}  // namespace
+
+bool PolicySetsPermit(const Program& program,
+                      std::span<const uint32_t> applying,
+                      std::span<const uint32_t> errored) {
+  Frame frame;
+  frame.policy_status.assign(program.policies.size(), 0);
+  for (uint32_t policy : applying) frame.policy_status[policy] = kApplies;
+  for (uint32_t policy : errored) frame.policy_status[policy] = kErrored;
+  CombineAllSets(program, frame);
+  return static_cast<Combined>(frame.set_results[0]) == Combined::kPermit;
+}
+
+namespace {
+
 // Appends to frame.determining the policies under `set` that produced its
 // result: for first-applicable the first member that applied, otherwise
 // every member with the set's result. An errored forbid denies without

@@ -60,6 +60,15 @@ Decision Evaluate(const Program& program, Frame& frame);
 // walk, not for serving. Thread-safe for distinct frames.
 std::vector<uint32_t> WalkPath(const Program& program, const Frame& frame);
 
+// Returns whether the policy sets of `program` combine to PERMIT when the
+// policies in `applying` apply, those in `errored` error and no other
+// applies. Obligations are not checked. Used to label DAG leaves of
+// programs with policy sets; allocates a Frame, so not for the request
+// path.
+bool PolicySetsPermit(const Program& program,
+                      std::span<const uint32_t> applying,
+                      std::span<const uint32_t> errored);
+
 // Evaluates one predicate; exposed for explanations and tests.
 Truth EvaluatePredicate(const Program& program, const Frame& frame,
                         uint32_t predicate);

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "compiler/compile.h"
 #include "compiler/dag_export.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/compile_text.h"
@@ -144,6 +145,30 @@ TEST(DagStatistics, UnconditionalPolicyIsOneLeaf) {
   EXPECT_EQ(stats.max_depth, 0u);
   EXPECT_EQ(stats.shared_nodes, 0u);
   EXPECT_EQ(DagToText(*compilation.program), "#0 PERMIT; permit: all\n");
+}
+
+// A leaf's PERMIT or DENY follows the sets' combining algorithms: in a
+// permit_overrides set a permit wins over a forbid, and in a
+// first_applicable set the first member that applies decides.
+TEST(DagToText, LeafLabelFollowsPolicySets) {
+  const struct {
+    const char* algorithm;
+    const char* members;
+    const char* expected;
+  } cases[] = {
+      {"permit_overrides", R"(forbid "f"; permit "p";)", "#0 PERMIT"},
+      {"deny_overrides", R"(permit "p"; forbid "f";)", "#0 DENY"},
+      {"first_applicable", R"(permit "p"; forbid "f";)", "#0 PERMIT"},
+      {"first_applicable", R"(forbid "f"; permit "p";)", "#0 DENY"},
+  };
+  for (const auto& [algorithm, members, expected] : cases) {
+    SCOPED_TRACE(absl::StrCat(algorithm, " ", members));
+    Compilation compilation = testing::CompileText(
+        absl::StrCat("schema action { name: string }\npolicyset \"s\" ",
+                     algorithm, " {\n", members, "\n}\n"));
+    ASSERT_NE(compilation.program, nullptr) << compilation.diagnostics;
+    EXPECT_THAT(DagToText(*compilation.program), StartsWith(expected));
+  }
 }
 
 TEST(RenderSvg, DrawsQuickstart) {
