@@ -151,27 +151,14 @@ absl::Status Decide(const Program& program, const Json& request,
   const std::string text =
       request.dump(-1, ' ', false, Json::error_handler_t::replace);
   const int64_t now = absl::ToUnixSeconds(absl::Now());
-  const int64_t start = recorder != nullptr ? absl::GetCurrentTimeNanos() : 0;
-  const absl::Status status = DecodeJsonRequest(program, text, now, frame);
-  std::optional<Decision> result;
-  if (status.ok()) {
-    result = Evaluate(program, frame);
-    decision = DecisionToJson(program, frame, *result);
-  }
-  if (recorder != nullptr) {
-    const int64_t duration = absl::GetCurrentTimeNanos() - start;
-    recorder->Record(DecisionEvent{
-        .api = api,
-        .program = program,
-        .frame = frame,
-        .decision = result.has_value() ? &*result : nullptr,
-        .status = status,
-        .start_nanos = start,
-        .duration_nanos = duration,
-        .decode_again = [&](const Program& other, Frame& other_frame) {
-          return DecodeJsonRequest(other, text, now, other_frame);
-        }});
-  }
+  const absl::Status status = DecideAndRecord(
+      recorder, api, program, frame,
+      [&](const Program& target, Frame& target_frame) {
+        return DecodeJsonRequest(target, text, now, target_frame);
+      },
+      [&](const Decision& result) {
+        decision = DecisionToJson(program, frame, result);
+      });
   return status;
 }
 

@@ -95,32 +95,19 @@ grpc::Status ExtAuthzService::CheckOne(
                         "reports SERVING on its health service");
   }
   const int64_t now = absl::ToUnixSeconds(absl::Now());
-  const int64_t start = recorder_ != nullptr ? absl::GetCurrentTimeNanos() : 0;
-  const absl::Status status =
-      DecodeCheckRequest(*program, request, now, state.frame);
-  std::optional<Decision> decision;
-  if (status.ok()) {
-    decision = Evaluate(*program, state.frame);
-    BuildCheckResponse(*program, state.frame, *decision, response);
-    (response.status().code() == 0 ? permitted_ : denied_)
-        .fetch_add(1, std::memory_order_relaxed);
-  } else {
+  const absl::Status status = DecideAndRecord(
+      recorder_, DecisionApi::kEnvoyCheck, *program, state.frame,
+      [&](const Program& target, Frame& target_frame) {
+        return DecodeCheckRequest(target, request, now, target_frame);
+      },
+      [&](const Decision& decision) {
+        BuildCheckResponse(*program, state.frame, decision, response);
+        (response.status().code() == 0 ? permitted_ : denied_)
+            .fetch_add(1, std::memory_order_relaxed);
+      });
+  if (!status.ok()) {
     invalid_.fetch_add(1, std::memory_order_relaxed);
     BuildInvalidRequestResponse(program->revision, status, response);
-  }
-  if (recorder_ != nullptr) {
-    const int64_t duration = absl::GetCurrentTimeNanos() - start;
-    recorder_->Record(DecisionEvent{
-        .api = DecisionApi::kEnvoyCheck,
-        .program = *program,
-        .frame = state.frame,
-        .decision = decision.has_value() ? &*decision : nullptr,
-        .status = status,
-        .start_nanos = start,
-        .duration_nanos = duration,
-        .decode_again = [&](const Program& other, Frame& other_frame) {
-          return DecodeCheckRequest(other, request, now, other_frame);
-        }});
   }
   return grpc::Status::OK;
 }

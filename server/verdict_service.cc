@@ -181,28 +181,14 @@ absl::Status DecideOne(const Program& program, const v1::DecideRequest& request,
                        int64_t now, Frame& frame, DecisionApi api,
                        const DecisionRecorder* recorder,
                        v1::DecideResponse& response) {
-  const int64_t start = recorder != nullptr ? absl::GetCurrentTimeNanos() : 0;
-  const absl::Status status = DecodeDecideRequest(program, request, now, frame);
-  std::optional<Decision> decision;
-  if (status.ok()) {
-    decision = Evaluate(program, frame);
-    BuildResponse(program, frame, *decision, response);
-  }
-  if (recorder != nullptr) {
-    const int64_t duration = absl::GetCurrentTimeNanos() - start;
-    recorder->Record(DecisionEvent{
-        .api = api,
-        .program = program,
-        .frame = frame,
-        .decision = decision.has_value() ? &*decision : nullptr,
-        .status = status,
-        .start_nanos = start,
-        .duration_nanos = duration,
-        .decode_again = [&](const Program& other, Frame& other_frame) {
-          return DecodeDecideRequest(other, request, now, other_frame);
-        }});
-  }
-  return status;
+  return DecideAndRecord(
+      recorder, api, program, frame,
+      [&](const Program& target, Frame& target_frame) {
+        return DecodeDecideRequest(target, request, now, target_frame);
+      },
+      [&](const Decision& decision) {
+        BuildResponse(program, frame, decision, response);
+      });
 }
 
 int64_t NowUnixSeconds() { return absl::ToUnixSeconds(absl::Now()); }
