@@ -22,9 +22,9 @@ class ShadowPolicies;
 
 // Called by every API on the request's thread after each decision, before
 // the frame is reused. Each part is optional. With a shadow policy set, the
-// request is decided a second time against it, on the same thread, and the
+// request is decided a second time against it on the same thread. The
 // shadow result goes to the metrics and the decision log beside the
-// enforced one; the API's response never depends on it.
+// enforced one, and the API's response never depends on it.
 //
 // Thread-safe: the parts it calls are. Does not own them; they must outlive
 // the recorder.
