@@ -271,8 +271,8 @@ absl::Status RequestBuilder::SetStrings(
                      " elements, or keep large collections in entity data"));
   }
   // Every element is checked before the slot changes, so a rejected value
-  // leaves the slot as it was: whoever reads the frame of an invalid
-  // request (the decision log) never sees a half-set value.
+  // leaves the slot as it was. The decision log formats the frame of an
+  // invalid request too, and must never read a half-set value.
   const bool is_list = program_.slots[slot].type == Type::kStringList;
   for (std::string_view value : values) {
     if (value.size() > kMaxRequestStringBytes) {

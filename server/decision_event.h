@@ -78,8 +78,8 @@ struct DecisionEvent {
   }
 };
 
-// What the shadow policy set decided for the request of a DecisionEvent.
-// A view, valid like the event it belongs to.
+// The shadow policy set's decision on the request of a DecisionEvent. A
+// view, valid as long as the event it belongs to.
 struct ShadowDecision {
   const Program& program;
   const Frame& frame;

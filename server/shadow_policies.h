@@ -23,9 +23,12 @@ namespace verdict::server {
 // The shadow decision is made on the request's thread, after the enforced
 // one, with the request decoded again against the shadow program's schema.
 // So each request costs a second decode and evaluation, but nothing the
-// shadow set decides reaches the response. Each difference is logged as a WARNING with both
-// outcomes, the API and the decision id, at most once every 10 s with a
-// count of the ones not logged; the decision log records every one.
+// shadow set decides reaches the response.
+//
+// Each difference is logged as a WARNING with both outcomes, the API and
+// the decision id. At most one such line is written every 10 s, with a
+// count of the differences not logged, so the decision log is the place
+// that records every one.
 //
 // Thread-safe: a thread-local Frame and ProgramStore::Reader per thread, no
 // lock. Does not own the store, which must outlive this object.

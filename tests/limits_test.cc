@@ -161,9 +161,8 @@ TEST_F(RequestLimits, ListElementBytes) {
               HasSubstr("request attribute subject.trail: element string"));
 }
 
-// A rejected element leaves its attribute absent, so that reading the
-// frame of the invalid request (as the decision log does) sees no
-// half-set value.
+// A rejected element leaves its attribute absent, so that code reading the
+// frame of the invalid request (the decision log) finds no half-set value.
 TEST_F(RequestLimits, RejectedElementsLeaveSlotAbsent) {
   const std::string long_element(kMaxRequestStringBytes + 1, 'x');
   const struct {

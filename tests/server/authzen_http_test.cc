@@ -448,8 +448,9 @@ TEST(AuthzenHttp, OversizedBodyIs413) {
   EXPECT_EQ(reply.status, 413);
 }
 
-// cpp-httplib limits form-encoded bodies, which curl -d sends, to 8 KiB;
-// the 413 must say to send JSON rather than blame the body limit.
+// cpp-httplib limits form-encoded bodies, which curl -d sends, to 8 KiB.
+// The 413 must tell the caller to send JSON rather than blame the body
+// limit.
 TEST(AuthzenHttp, LargeFormEncodedBodyNamesContentType) {
   const std::string body =
       TodoRequest(kRickId, "can_read_todos").dump() + std::string(9000, ' ');

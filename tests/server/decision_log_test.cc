@@ -452,7 +452,7 @@ TEST(DecisionLog, RotatesBySize) {
     total += lines.size();
   }
   EXPECT_FALSE(fs::exists(path + "." + std::to_string(kFiles + 1)));
-  // The current file holds the lines after the last full one.
+  // The current file contains the lines after the last full one.
   EXPECT_EQ(total, size_t{(kLines - 1) % 10 + 1 + kFiles * 10});
 }
 

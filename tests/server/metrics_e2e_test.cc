@@ -297,10 +297,10 @@ TEST_F(MetricsE2eTest, OtherPathsAreNotFound) {
   EXPECT_EQ(post->status, 405);
 }
 
-// A shadow policy set that lets only admins create todos, where the
-// enforced one also lets editors: Morty (an editor) creating a todo is
-// permitted, and the shadow set's deny is counted, logged and written to
-// the decision log without changing the response.
+// The shadow policy set lets only admins create todos, and the enforced
+// one lets editors too. Morty, an editor, is permitted to create a todo.
+// The shadow set's deny is counted, logged and written to the decision
+// log without changing the response.
 TEST_F(MetricsE2eTest, ShadowDifferencesAreCountedAndLogged) {
   fs::copy(root_ / "policies", root_ / "shadow", fs::copy_options::recursive);
   const fs::path todo = root_ / "shadow" / "todo.verdict";
